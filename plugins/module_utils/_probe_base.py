@@ -1,0 +1,86 @@
+"""What every part of the prober shares: deadlines, the one error type, and the channel.
+
+A probe talks to servers it does not control, so every wait is bounded twice: by the phase
+it is in (connect, stream negotiation, handshake) and by one overall deadline for the probe.
+Every failure that belongs to the endpoint (not to our code) is a ``ProbeError`` with a
+stable ``code`` that reports and grading can rely on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class ProbeError(Exception):
+    """A failure of the endpoint under test, with a stable machine-readable code.
+
+    Codes in use: ``connect-timeout``, ``connect-refused``, ``connect-failed``,
+    ``phase-timeout``, ``deadline``, ``byte-cap``, ``xml-forbidden``, ``xml-invalid``,
+    ``stream-error``, ``starttls-failure``, ``starttls-missing``, ``protocol``, ``reset``,
+    ``tls-alert``, ``tls-protocol``.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """An absolute point on the monotonic clock; phases take the nearer of theirs and this."""
+
+    at: float
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - time.monotonic())
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0
+
+    async def run(self, awaitable: Awaitable[T], phase: str, phase_timeout: float | None = None) -> T:
+        """Await ``awaitable`` within this deadline and, if given, the phase's own timeout."""
+        budget = self.remaining()
+        code = "deadline"
+        if phase_timeout is not None and phase_timeout < budget:
+            budget, code = phase_timeout, "phase-timeout"
+        if budget <= 0:
+            raise ProbeError("deadline", f"no time left for {phase}")
+        try:
+            return await asyncio.wait_for(awaitable, budget)
+        except TimeoutError as exc:
+            raise ProbeError(code, f"{phase} did not finish within {budget:.1f} s") from exc
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A TCP connection ready for the first TLS byte.
+
+    For STARTTLS it is positioned right after ``<proceed/>``; for direct TLS right after
+    connect. ``injected`` holds any bytes the server sent after ``<proceed/>`` that were
+    already read: they are never fed to TLS and are reported as a STARTTLS injection.
+    """
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    injected: bytes = b""
+
+    async def close(self) -> None:
+        self.writer.close()
+        try:
+            await asyncio.wait_for(self.writer.wait_closed(), 1.0)
+        except (OSError, TimeoutError):
+            pass
