@@ -9,6 +9,7 @@ stable ``code`` that reports and grading can rely on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -51,7 +52,9 @@ class Deadline:
     def expired(self) -> bool:
         return self.remaining() <= 0.0
 
-    async def run(self, awaitable: Awaitable[T], phase: str, phase_timeout: float | None = None) -> T:
+    async def run(
+        self, awaitable: Awaitable[T], phase: str, phase_timeout: float | None = None
+    ) -> T:
         """Await ``awaitable`` within this deadline and, if given, the phase's own timeout."""
         budget = self.remaining()
         code = "deadline"
@@ -80,7 +83,5 @@ class Channel:
 
     async def close(self) -> None:
         self.writer.close()
-        try:
+        with contextlib.suppress(OSError, TimeoutError):
             await asyncio.wait_for(self.writer.wait_closed(), 1.0)
-        except (OSError, TimeoutError):
-            pass
