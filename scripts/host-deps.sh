@@ -8,6 +8,7 @@ packages=(
   debootstrap        # base image where no registry answers
   python3-venv       # the pinned virtual environments
   rsync              # clean copies of the collection for ansible-test
+  shellcheck         # ansible-test sanity checks the shell scripts with it
   testssl.sh sslscan # the peers in `make bench`
   chromium           # renders the HTML report in its tests
 )
