@@ -103,7 +103,9 @@ class RecordDecryptor:
         self.sequence = 0
 
     def __call__(self, header: bytes, payload: bytes) -> tuple[int, bytes]:
-        nonce = bytes(a ^ b for a, b in zip(self.iv, self.sequence.to_bytes(12, "big")))
+        nonce = bytes(
+            a ^ b for a, b in zip(self.iv, self.sequence.to_bytes(12, "big"), strict=True)
+        )
         self.sequence += 1
         try:
             inner = self.aead.decrypt(nonce, payload, header)
@@ -132,9 +134,7 @@ async def read_encrypted_flight(
     cert_request = False
     mtype, _, _ = await tls.message()
     if mtype != ENCRYPTED_EXTENSIONS:
-        raise ProbeError(
-            "tls-protocol", f"handshake message {mtype} instead of EncryptedExtensions"
-        )
+        raise ProbeError("tls-protocol", f"message {mtype} instead of EncryptedExtensions")
     while True:
         mtype, body, _ = await tls.message()
         if mtype == CERTIFICATE_REQUEST:

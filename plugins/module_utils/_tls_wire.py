@@ -297,7 +297,7 @@ def check_server_hello(hello: ClientHello, sh: ServerHello) -> None:
         problems.append(f"ALPN protocol {sh.alpn!r}")
     if problems:
         raise ProbeError(
-            "tls-protocol", "server chose what was not offered: " + ", ".join(problems)
+            "tls-protocol", "server picked what was not offered: " + ", ".join(problems)
         )
 
 
@@ -395,7 +395,7 @@ class TlsReader:
         ctype, major, length = header[0], header[1], int.from_bytes(header[3:5], "big")
         if ctype not in (CHANGE_CIPHER_SPEC, ALERT, HANDSHAKE, APPLICATION_DATA) or major != 3:
             raise ProbeError("tls-protocol", _not_tls(header))
-        if length > MAX_RECORD or length == 0 and ctype != APPLICATION_DATA:
+        if length > MAX_RECORD or (length == 0 and ctype != APPLICATION_DATA):
             raise ProbeError("tls-protocol", f"record of {length} bytes (type {ctype})")
         return ctype, header, await self._read(length)
 
