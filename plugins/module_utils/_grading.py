@@ -176,6 +176,18 @@ def normalize_dns(dns: Mapping[str, Any] | DnsEvidence | None) -> DnsEvidence | 
     )
 
 
+def dns_for(result: Mapping[str, Any], dns: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """Pick the DNS result for a probe result's domain when ``dns`` is keyed by domain."""
+    if dns is None or not isinstance(dns, Mapping):
+        return None
+    if {"srv_secure", "tlsa_matched", "dnssec", "tlsa"} & set(dns):
+        return dns
+    endpoint = result.get("endpoint")
+    domain = endpoint.get("domain") if isinstance(endpoint, Mapping) else None
+    picked = dns.get(domain) if domain else None
+    return picked if isinstance(picked, Mapping) else None
+
+
 # --- what a probe result says, read once -----------------------------------------------------
 
 
@@ -824,7 +836,7 @@ def grade_endpoint(
 ) -> Grade:
     """Grade one probe result of ``xmpp.encryption.tls_info``; see docs/grading.md."""
     facts = read_facts(result)
-    evidence = normalize_dns(dns)
+    evidence = normalize_dns(dns if isinstance(dns, DnsEvidence) else dns_for(result, dns))
     if facts.error is not None:
         code = facts.error.get("code") or "error"
         message = facts.error.get("message") or "the endpoint could not be probed"
@@ -917,6 +929,7 @@ __all__ = [
     "Grade",
     "Subscores",
     "band",
+    "dns_for",
     "endpoint_label",
     "grade_domain",
     "grade_endpoint",
