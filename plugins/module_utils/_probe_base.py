@@ -24,7 +24,8 @@ class ProbeError(Exception):
     Codes in use: ``connect-timeout``, ``connect-refused``, ``connect-failed``,
     ``phase-timeout``, ``deadline``, ``byte-cap``, ``xml-forbidden``, ``xml-invalid``,
     ``stream-error``, ``starttls-failure``, ``starttls-missing``, ``protocol``, ``reset``,
-    ``tls-alert``, ``tls-protocol``.
+    ``tls-alert``, ``tls-protocol``, ``closed`` (the server closed the connection or the
+    stream where it should not have).
     """
 
     def __init__(self, code: str, message: str) -> None:

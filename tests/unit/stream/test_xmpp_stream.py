@@ -1,0 +1,515 @@
+"""Stream negotiation against fake servers: each hostile behaviour ends in its own result."""
+
+import asyncio
+import socket
+
+import pytest
+from fakes.xmpp_servers import (
+    BILLION_LAUGHS,
+    TLS_ALERT,
+    TLS_SERVER_HELLO,
+    FakeServer,
+    behaviour_endless,
+    behaviour_good,
+    behaviour_raw,
+    behaviour_reset_after,
+    behaviour_silent,
+    behaviour_starttls_failure,
+    behaviour_trickle,
+    blackhole,
+    close,
+    expect,
+    expect_header,
+    features,
+    hang,
+    reset,
+    sasl_failure,
+    script,
+    send,
+    server_header,
+    stream_error,
+)
+
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import (
+    Deadline,
+    ProbeError,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._xmpp_stream import (
+    StartTlsMissing,
+    StreamError,
+    open_channel,
+    probe_features,
+    stream_header,
+)
+
+FAST = {"connect_timeout": 1.0, "phase_timeout": 1.0}
+
+
+async def channel(srv, stream="c2s", deadline=5.0, **kw):
+    opts = {**FAST, **kw}
+    return await open_channel(
+        srv.host,
+        srv.port,
+        "example.org",
+        stream,
+        "starttls",
+        deadline=Deadline.after(deadline),
+        **opts,
+    )
+
+
+async def channel_error(srv, **kw) -> ProbeError:
+    with pytest.raises(ProbeError) as err:
+        await channel(srv, **kw)
+    return err.value
+
+
+# --- the client's own header -------------------------------------------------------------
+
+
+def test_stream_headers():
+    c2s = stream_header("example.org", "c2s")
+    assert b"xmlns='jabber:client'" in c2s
+    assert b'to="example.org"' in c2s
+    assert b"version='1.0'" in c2s
+    assert b"jabber:server:dialback" not in c2s
+    s2s = stream_header("a'b.example", "s2s", "me.example")
+    assert b"xmlns='jabber:server'" in s2s
+    assert b"xmlns:db='jabber:server:dialback'" in s2s
+    assert b'from="me.example"' in s2s
+    assert b'to="a\'b.example"' in s2s
+
+
+# --- well-behaved servers ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("segment", [None, 1, 7])
+async def test_starttls_negotiated_whole_or_split(segment):
+    async with FakeServer(behaviour_good(segment=segment, mechanisms=("PLAIN",))) as srv:
+        chan, feats = await channel(srv)
+        try:
+            assert feats is not None
+            assert feats.starttls
+            assert not feats.starttls_required
+            assert feats.sasl_mechanisms == ("PLAIN",)
+            assert feats.header.id == "fake-1"
+            assert feats.header.version == "1.0"
+            assert chan.injected == b""
+            received = srv.conns[0].received
+            assert received.endswith(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+            assert b"xmlns='jabber:client'" in received
+        finally:
+            await chan.close()
+
+
+async def test_s2s_header_and_features():
+    async with FakeServer(behaviour_good(ns="jabber:server", dialback=True)) as srv:
+        chan, feats = await channel(srv, stream="s2s")
+        await chan.close()
+        assert feats.dialback
+        assert feats.header.namespace == "jabber:server"
+        assert b"xmlns:db='jabber:server:dialback'" in srv.conns[0].received
+
+
+async def test_direct_mode_only_connects():
+    async with FakeServer(behaviour_silent()) as srv:
+        chan, feats = await open_channel(
+            srv.host, srv.port, "example.org", "c2s", "direct", deadline=Deadline.after(2)
+        )
+        await chan.close()
+        assert feats is None
+        assert srv.connections == 1
+
+
+async def test_injection_after_proceed_is_kept_apart():
+    evil = b"<message from='evil'><body>hi</body></message>"
+    async with FakeServer(behaviour_good(after_proceed=evil)) as srv:
+        chan, _ = await channel(srv)
+        await chan.close()
+        assert chan.injected == evil
+
+
+async def test_injection_of_tls_looking_bytes_is_kept_apart():
+    async with FakeServer(behaviour_good(after_proceed=TLS_SERVER_HELLO)) as srv:
+        chan, _ = await channel(srv)
+        await chan.close()
+        assert chan.injected == TLS_SERVER_HELLO
+
+
+# --- connect -------------------------------------------------------------------------------
+
+
+async def test_syn_dropped_ends_in_connect_timeout():
+    # A full accept queue drops SYNs: the nearest local stand-in for a silent firewall.
+    with blackhole() as (host, port), pytest.raises(ProbeError) as err:
+        await open_channel(
+            host,
+            port,
+            "example.org",
+            "c2s",
+            "starttls",
+            deadline=Deadline.after(5),
+            connect_timeout=0.3,
+            phase_timeout=1.0,
+        )
+    assert err.value.code == "connect-timeout"
+
+
+async def test_connection_refused():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    with pytest.raises(ProbeError) as err:
+        await open_channel(
+            "127.0.0.1", port, "example.org", "c2s", "starttls", deadline=Deadline.after(2)
+        )
+    assert err.value.code == "connect-refused"
+
+
+# --- silence and trickles ------------------------------------------------------------------
+
+
+async def test_silent_server_hits_the_phase_timeout():
+    async with FakeServer(behaviour_silent()) as srv:
+        err = await channel_error(srv, phase_timeout=0.3)
+    assert err.code == "phase-timeout"
+    assert "stream header" in err.message
+
+
+async def test_trickle_is_stopped_by_the_phase_not_per_recv():
+    # One byte per 50 ms never trips a per-recv timeout of 0.3 s; the phase's own end does.
+    async with FakeServer(behaviour_trickle(interval=0.05)) as srv:
+        err = await channel_error(srv, phase_timeout=0.3, deadline=10)
+    assert err.code == "phase-timeout"
+
+
+async def test_trickle_is_stopped_by_the_overall_deadline():
+    async with FakeServer(behaviour_trickle(interval=0.05)) as srv:
+        err = await channel_error(srv, phase_timeout=30, deadline=0.4)
+    assert err.code == "deadline"
+
+
+# --- features ------------------------------------------------------------------------------
+
+
+async def test_no_starttls_carries_the_features():
+    hello = server_header() + features(starttls=False, mechanisms=("PLAIN", "DIGEST-MD5"))
+    async with FakeServer(behaviour_raw(hello)) as srv:
+        err = await channel_error(srv)
+    assert isinstance(err, StartTlsMissing)
+    assert err.code == "starttls-missing"
+    assert err.features.sasl_mechanisms == ("PLAIN", "DIGEST-MD5")
+
+
+async def test_pre_xmpp_1_server_without_version_has_no_features():
+    async with FakeServer(behaviour_raw(server_header(version=None))) as srv:
+        err = await channel_error(srv)
+    assert err.code == "starttls-missing"
+
+
+async def test_unprefixed_features_are_read():
+    hello = server_header() + features(required=True, prefix=False)
+    async with FakeServer(behaviour_raw(hello)) as srv:
+        result = await probe_features(
+            srv.host, srv.port, "example.org", "c2s", deadline=Deadline.after(3), **FAST
+        )
+    assert result.starttls_required
+
+
+async def test_failure_instead_of_proceed():
+    async with FakeServer(behaviour_starttls_failure()) as srv:
+        err = await channel_error(srv)
+    assert err.code == "starttls-failure"
+
+
+def answer_starttls_with(data):
+    return script(
+        expect_header(),
+        send(server_header() + features()),
+        expect(b"<starttls"),
+        send(data),
+        hang(),
+    )
+
+
+async def test_something_else_instead_of_proceed():
+    async with FakeServer(answer_starttls_with(b"<message><body>hi</body></message>")) as srv:
+        err = await channel_error(srv)
+    assert err.code == "protocol"
+    assert "proceed" in err.message
+
+
+async def test_something_else_instead_of_features():
+    async with FakeServer(behaviour_raw(server_header() + b"<message/>")) as srv:
+        err = await channel_error(srv)
+    assert err.code == "protocol"
+
+
+# --- stream errors -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", [True, False])
+@pytest.mark.parametrize(
+    ("condition", "text", "body"),
+    [
+        ("host-unknown", "no such domain", ""),
+        ("see-other-host", "", "other.example.org:5222"),
+        ("policy-violation", "TLS required", ""),
+        ("improper-addressing", "", ""),
+        ("invalid-namespace", "jabber:client on an s2s port", ""),
+    ],
+)
+async def test_stream_errors(prefix, condition, text, body):
+    data = server_header() + stream_error(condition, text, prefix=prefix, body=body)
+    async with FakeServer(behaviour_raw(data, end=close())) as srv:
+        err = await channel_error(srv)
+    assert isinstance(err, StreamError)
+    assert err.code == "stream-error"
+    assert err.condition == condition
+    assert condition in err.message
+    if text:
+        assert text in err.message
+    if body:
+        assert body in err.message
+
+
+async def test_stream_error_in_answer_to_starttls():
+    async with FakeServer(answer_starttls_with(stream_error("policy-violation", "go away"))) as srv:
+        err = await channel_error(srv)
+    assert isinstance(err, StreamError)
+    assert err.condition == "policy-violation"
+
+
+async def test_not_a_stream_at_all():
+    async with FakeServer(behaviour_raw(b"<html><body>hello</body></html>")) as srv:
+        err = await channel_error(srv)
+    assert err.code == "protocol"
+
+
+async def test_server_closing_the_stream():
+    async with FakeServer(behaviour_raw(server_header() + b"</stream:stream>")) as srv:
+        err = await channel_error(srv)
+    assert err.code == "closed"
+
+
+# --- hostile XML ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        BILLION_LAUGHS,
+        b"<?xml version='1.0'?><!DOCTYPE stream:stream SYSTEM 'file:///etc/passwd'>",
+        server_header() + b"<!-- comment -->" + features(),
+        server_header() + b"<?xml-stylesheet href='x'?>" + features(),
+        server_header() + b"<stream:features><!ENTITY x 'y'></stream:features>",
+    ],
+)
+async def test_forbidden_xml(data):
+    async with FakeServer(behaviour_raw(data)) as srv:
+        err = await channel_error(srv)
+    assert err.code in ("xml-forbidden", "xml-invalid")
+    if b"DOCTYPE" in data or b"<!--" in data or b"<?xml-" in data:
+        assert err.code == "xml-forbidden"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        server_header() + b"<stream:features>\xff\xfe</stream:features>",
+        server_header() + b"\x00\x00\x00",
+        b"SSH-2.0-OpenSSH_9.2\r\n",
+        b"\xc3\x28garbage",
+    ],
+)
+async def test_invalid_bytes(data):
+    async with FakeServer(behaviour_raw(data)) as srv:
+        err = await channel_error(srv)
+    assert err.code == "xml-invalid"
+
+
+async def test_endless_stream_hits_the_byte_cap():
+    async with FakeServer(behaviour_endless()) as srv:
+        err = await channel_error(srv, byte_cap=32 * 1024, deadline=10)
+    assert err.code == "byte-cap"
+
+
+async def test_default_byte_cap_is_64k():
+    async with FakeServer(behaviour_endless()) as srv:
+        err = await channel_error(srv, deadline=10)
+    assert err.code == "byte-cap"
+    assert "65536" in err.message
+
+
+# --- TLS where XMPP was expected, resets ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "wait"),
+    [(TLS_ALERT, True), (TLS_SERVER_HELLO, False), (TLS_SERVER_HELLO[:1], False)],
+)
+async def test_tls_bytes_on_a_starttls_port(data, wait):
+    async with FakeServer(behaviour_raw(data, wait_header=wait)) as srv:
+        err = await channel_error(srv)
+    assert err.code == "protocol"
+    assert "TLS" in err.message
+
+
+async def test_reset_mid_stream():
+    async with FakeServer(behaviour_reset_after(server_header() + b"<stream:feat")) as srv:
+        err = await channel_error(srv)
+    assert err.code == "reset"
+
+
+async def test_reset_instead_of_an_answer():
+    async with FakeServer(behaviour_raw(b"", end=reset())) as srv:
+        err = await channel_error(srv)
+    assert err.code == "reset"
+
+
+async def test_fin_mid_stream():
+    async with FakeServer(behaviour_raw(server_header(), end=close())) as srv:
+        err = await channel_error(srv)
+    assert err.code == "closed"
+
+
+# --- isolation -----------------------------------------------------------------------------
+
+
+async def test_a_hostile_endpoint_does_not_spoil_a_concurrent_probe():
+    async with (
+        FakeServer(behaviour_trickle(interval=0.05)) as slow,
+        FakeServer(behaviour_endless()) as flood,
+        FakeServer(behaviour_good(required=True)) as good,
+    ):
+        results = await asyncio.gather(
+            channel(slow, phase_timeout=1.0),
+            channel(flood),
+            probe_features(
+                good.host, good.port, "example.org", "c2s", deadline=Deadline.after(5), **FAST
+            ),
+            return_exceptions=True,
+        )
+    assert isinstance(results[0], ProbeError)
+    assert results[0].code == "phase-timeout"
+    assert isinstance(results[1], ProbeError)
+    assert results[1].code == "byte-cap"
+    assert results[2].starttls_required
+    assert results[2].plaintext_refused is True
+
+
+# --- plaintext authentication (c2s) -------------------------------------------------------
+
+
+async def features_result(behaviour, stream="c2s", deadline=5.0, **kw):
+    async with FakeServer(behaviour) as srv:
+        result = await probe_features(
+            srv.host,
+            srv.port,
+            "example.org",
+            stream,
+            deadline=Deadline.after(deadline),
+            **{**FAST, **kw},
+        )
+        return result, srv.conns[0].received
+
+
+@pytest.mark.parametrize(
+    ("reply", "refused"),
+    [
+        (sasl_failure("not-authorized"), False),
+        (b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>", False),
+        (sasl_failure("encryption-required"), True),
+        (sasl_failure("mechanism-too-weak"), True),
+        (stream_error("policy-violation", "encrypt first"), True),
+        (sasl_failure("temporary-auth-failure"), None),
+        (stream_error("host-unknown"), None),
+    ],
+)
+async def test_plaintext_auth_verdicts(reply, refused):
+    result, received = await features_result(
+        behaviour_good(mechanisms=("SCRAM-SHA-1", "PLAIN"), auth_reply=reply)
+    )
+    assert result.starttls_offered
+    assert result.sasl_mechanisms_before_tls == ("SCRAM-SHA-1", "PLAIN")
+    assert result.plaintext_refused is refused
+    assert b'mechanism="PLAIN"' in received  # PLAIN is what leaks a password
+    assert result.plaintext_evidence
+
+
+async def test_plaintext_auth_hang_up_counts_as_refused():
+    hello = server_header() + features(mechanisms=("PLAIN",))
+    result, _ = await features_result(
+        script(expect_header(), send(hello), expect(b"</auth>"), close())
+    )
+    assert result.plaintext_refused is True
+    assert "hung up" in result.plaintext_evidence
+
+
+async def test_plaintext_auth_silence_is_unknown():
+    result, _ = await features_result(
+        behaviour_raw(server_header() + features(mechanisms=("PLAIN",))), phase_timeout=0.3
+    )
+    assert result.plaintext_refused is None
+    assert "no answer" in result.plaintext_evidence
+
+
+async def test_required_starttls_without_mechanisms_is_refused_without_trying():
+    result, received = await features_result(behaviour_good(required=True))
+    assert result.starttls_required
+    assert result.plaintext_refused is True
+    assert b"<auth" not in received
+
+
+async def test_no_mechanisms_but_not_required_tries_plain():
+    result, received = await features_result(
+        behaviour_good(auth_reply=sasl_failure("encryption-required"))
+    )
+    assert result.plaintext_refused is True
+    assert b"<auth" in received
+
+
+async def test_scram_only_is_tried_with_scram():
+    result, received = await features_result(
+        behaviour_good(
+            mechanisms=("SCRAM-SHA-256",),
+            auth_reply=b"<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>cj1...</challenge>",
+        )
+    )
+    assert b'mechanism="SCRAM-SHA-256"' in received
+    assert result.plaintext_refused is False
+
+
+# --- plaintext dialback (s2s) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "refused"),
+    [
+        (b"<db:result from='example.org' to='x' type='error'/>", False),
+        (b"<db:result from='example.org' to='x' type='valid'/>", False),
+        (stream_error("policy-violation", "Use of STARTTLS required"), True),
+        (b"<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>", True),
+    ],
+)
+async def test_plaintext_dialback_verdicts(reply, refused):
+    result, received = await features_result(
+        behaviour_good(ns="jabber:server", dialback=True, dialback_reply=reply), stream="s2s"
+    )
+    assert result.dialback_before_tls
+    assert result.plaintext_refused is refused
+    assert b"<db:result" in received
+    assert result.header.namespace == "jabber:server"
+
+
+async def test_features_probe_is_one_connection_within_the_deadline():
+    async with FakeServer(
+        behaviour_good(mechanisms=("PLAIN",), auth_reply=sasl_failure("not-authorized"))
+    ) as srv:
+        result = await probe_features(
+            srv.host, srv.port, "example.org", "c2s", deadline=Deadline.after(3), **FAST
+        )
+    assert srv.connections == 1
+    assert result.header.from_ == "example.org"
+    assert result.as_dict()["sasl_mechanisms_before_tls"] == ["PLAIN"]
