@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_lua import (
     ProsodyConfigError,
@@ -33,6 +34,9 @@ class ValidationFailed(ProsodyConfigError):
         self.rc = rc
         self.stdout = stdout
         self.stderr = stderr
+
+    def details(self) -> dict[str, Any]:
+        return {**super().details(), "rc": self.rc, "stdout": self.stdout, "stderr": self.stderr}
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,10 @@ class ProsodyConfigError(Exception):
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.message}"
 
+    def details(self) -> dict[str, Any]:
+        """What a module returns beside ``msg`` when it fails with this error."""
+        return {"file": self.path, "line": self.line}
+
 
 @dataclass(frozen=True)
 class Token:
@@ -184,7 +188,7 @@ def _unescape(raw: str, fail: Any) -> str:
                 fail(i, "invalid \\u escape in a string")
             code = int(match.group(1), 16)  # type: ignore[union-attr]
             out += chr(code).encode("utf-8", "surrogatepass") if code < 0x110000 else b"?"
-            i += 2 + len(match.group(0))  # type: ignore[union-attr]
+            i += 1 + len(match.group(0))  # type: ignore[union-attr]
         else:
             fail(i, f"invalid escape sequence '\\{nxt}' in a string")
     return out.decode("utf-8", "surrogateescape")
@@ -250,6 +254,9 @@ def tokenize(text: str, path: str) -> tuple[list[Token], list[tuple[int, int]]]:
                     fail(pos, "unfinished string")
                 if text[end] == "\\":
                     end += 3 if text[end + 1 : end + 3] in ("\r\n", "\n\r") else 2
+                    if text[end - 1] == "z":  # \z skips the white space after it, newlines too
+                        while end < size and text[end] in " \t\r\n\f\v":
+                            end += 1
                     continue
                 if text[end] == ch:
                     break

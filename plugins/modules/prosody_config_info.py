@@ -1,0 +1,135 @@
+#!/usr/bin/python
+"""Read Prosody's configuration: global options, VirtualHosts, Components and includes."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: prosody_config_info
+short_description: Read Prosody's configuration without running it
+version_added: "0.1.0"
+description:
+  - Parses C(prosody.cfg.lua) (and the files it includes) with the same Lua tokenizer as
+    M(xmpp.encryption.prosody_config) and returns what Prosody would see - the global
+    options, every VirtualHost and Component with its own options, and the includes.
+  - When an option is set more than once in a section, the last one Prosody reads is given.
+  - Values that are Lua literals are returned as data; anything else (function calls,
+    concatenations, references to other options) is not evaluated but returned as Lua
+    source under C(expressions).
+  - A file whose statements the tokenizer does not understand is refused with its file name
+    and line.
+author:
+  - xmpp.encryption contributors
+options:
+  path:
+    description:
+      - The main configuration file.
+    type: path
+    default: /etc/prosody/prosody.cfg.lua
+  follow_includes:
+    description:
+      - Also read the files named by C(Include) lines, relative to the main file's directory,
+        globs allowed.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads.
+"""
+
+EXAMPLES = r"""
+- name: Learn which domains and components the server hosts
+  xmpp.encryption.prosody_config_info:
+  register: prosody
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: >-
+      {{ prosody.config.virtualhosts.keys() | list }}
+      {{ prosody.config.components.keys() | list }}
+"""
+
+RETURN = r"""
+config:
+  description: The parsed configuration.
+  returned: success
+  type: dict
+  contains:
+    main:
+      description: The main file, as an absolute path.
+      type: str
+    files:
+      description: Every file read, main file first.
+      type: list
+      elements: str
+    includes:
+      description: Every C(Include) line with the file and line it is on, its pattern and the
+        files it matched.
+      type: list
+      elements: dict
+    global:
+      description: The global section - C(options) (literal values), C(expressions) (option to
+        Lua source) and C(files) that set its options.
+      type: dict
+    virtualhosts:
+      description: Every VirtualHost by name, each with C(options), C(expressions), C(files).
+      type: dict
+    components:
+      description: Every Component by name, each with C(module) (null for an external
+        component), C(options), C(expressions) and C(files).
+      type: dict
+    warnings:
+      description: Problems that do not stop reading, such as a missing included file.
+      type: list
+      elements: str
+  sample:
+    main: /etc/prosody/prosody.cfg.lua
+    files: [/etc/prosody/prosody.cfg.lua]
+    includes: []
+    global:
+      options: {c2s_require_encryption: true, certificates: certs}
+      expressions: {}
+      files: [/etc/prosody/prosody.cfg.lua]
+    virtualhosts:
+      example.org:
+        options: {}
+        expressions: {}
+        files: [/etc/prosody/prosody.cfg.lua]
+    components:
+      conference.example.org:
+        module: muc
+        options: {}
+        expressions: {}
+        files: [/etc/prosody/prosody.cfg.lua]
+    warnings: []
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_config import (
+    config_view,
+    load_config,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_lua import (
+    ProsodyConfigError,
+)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path", "default": "/etc/prosody/prosody.cfg.lua"},
+            "follow_includes": {"type": "bool", "default": True},
+        },
+        supports_check_mode=True,
+    )
+    try:
+        config = load_config(module.params["path"], module.params["follow_includes"])
+    except ProsodyConfigError as exc:
+        module.fail_json(msg=str(exc), **exc.details())
+    module.exit_json(changed=False, config=config_view(config))
+
+
+if __name__ == "__main__":
+    main()
