@@ -100,8 +100,8 @@ class Subscores:
     cipher: float
 
     def total(self) -> float:
-        # Integer weights then one division: 0.3 * 100 is not exactly 30 in floating point,
-        # and a band edge must not depend on rounding.
+        # Integer weights and one division keep a band edge (80, 65, ...) free of float
+        # rounding whatever the sub-scores are.
         return (3 * self.protocol + 3 * self.key_exchange + 4 * self.cipher) / 10
 
     def as_dict(self) -> dict[str, float]:

@@ -78,11 +78,12 @@ def result_with(changes: dict[str, Any], stream: str = "c2s", tls_mode: str = "s
     """The clean result with ``changes`` applied; keys are dotted paths ('tls.versions.SSLv3')."""
     result = copy.deepcopy(clean_result(stream, tls_mode))
     for path, value in changes.items():
-        *parents, leaf = path.split(".")
+        parts = path.split(".")
         node = result
-        for key in parents:
-            node = node[key]
-        node[leaf] = value
+        # Descend while the next part names a dict; the rest is the leaf ('TLSv1.2' has a dot).
+        while len(parts) > 1 and isinstance(node.get(parts[0]), dict):
+            node = node[parts.pop(0)]
+        node[".".join(parts)] = value
     return result
 
 
