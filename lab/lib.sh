@@ -96,3 +96,218 @@ build_images() {
     build_image "$name"
   done
 }
+
+# --- certificates (openssl on the host; the CAs are kept, leaves are made at every up) -----
+make_ca() {
+  local name=$1 subject=$2
+  [[ -s $LAB_DIR/$name.pem && -s $LAB_DIR/$name.key ]] && return 0
+  (
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -subj "$subject" \
+      -keyout "$LAB_DIR/$name.key" -out "$LAB_DIR/$name.pem" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  ) || die "openssl could not make $name"
+  chmod 0600 "$LAB_DIR/$name.key"
+  chmod 0644 "$LAB_DIR/$name.pem"
+}
+
+# make_leaf OUT_DIR CN SAN CA|self : fullchain.pem + privkey.pem, RSA 2048, 90 days.
+make_leaf() {
+  local out=$1 cn=$2 san=$3 ca=$4 ext
+  mkdir -p "$out"
+  ext="subjectAltName=$san
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth,clientAuth"
+  if [[ $ca == self ]]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 90 -subj "/CN=$cn" \
+      -keyout "$out/privkey.pem" -out "$out/fullchain.pem" -addext "subjectAltName=$san" \
+      -addext "extendedKeyUsage=serverAuth,clientAuth" 2>/dev/null || die "openssl could not make $cn"
+  else
+    openssl req -new -newkey rsa:2048 -nodes -sha256 -subj "/CN=$cn" -keyout "$out/privkey.pem" 2>/dev/null \
+      | openssl x509 -req -sha256 -days 90 -CA "$LAB_DIR/$ca.pem" -CAkey "$LAB_DIR/$ca.key" \
+        -set_serial "0x$(openssl rand -hex 16)" -extfile <(printf '%s\n' "$ext") -out "$out/fullchain.pem" 2>/dev/null \
+      || die "openssl could not make $cn"
+  fi
+  chmod 0600 "$out/privkey.pem"
+}
+
+make_certs() {
+  make_ca lab-ca "/O=xmpp-lab/CN=xmpp-lab CA"
+  make_ca pebble-minica "/O=xmpp-lab/CN=xmpp-lab Pebble listener CA"
+  make_leaf "$LAB_DIR/acme/tls" acme.lab.test \
+    "DNS:acme.lab.test,DNS:localhost,DNS:pebble,IP:${LOOPBACK[acme]},IP:${LABIP[acme]},IP:127.0.0.1" pebble-minica
+  cp "$LAB_DIR/acme/tls/fullchain.pem" "$LAB_DIR/acme/listener.pem"
+  cp "$LAB_DIR/acme/tls/privkey.pem" "$LAB_DIR/acme/listener.key"
+  chmod 0644 "$LAB_DIR/acme/listener.key" # read inside the Pebble container only
+  local s domain seed issuer
+  for s in "${SERVERS[@]}"; do
+    domain=$s.lab.test
+    seed=$LAB_DIR/prosody/$s/seed
+    issuer=lab-ca
+    [[ $s == c ]] && issuer=self
+    rm -rf "$seed/certs"
+    make_leaf "$seed/certs/$domain" "$domain" "DNS:$domain,DNS:conference.$domain" "$issuer"
+    mkdir -p "$seed/ca"
+    cp "$LAB_DIR/lab-ca.pem" "$seed/ca/xmpp-lab-ca.crt"
+  done
+}
+
+# --- containers ---------------------------------------------------------------------------
+lab_containers() {
+  "$DOCKER" ps -a --filter label=xmpp-lab.role --format '{{.Names}}'
+}
+
+remove_lab() {
+  local names
+  names=$(lab_containers)
+  if [[ -n $names ]]; then
+    # shellcheck disable=SC2086
+    "$DOCKER" rm -f $names >/dev/null || die "could not remove the lab containers"
+  fi
+  if "$DOCKER" network inspect "$NET" >/dev/null 2>&1; then
+    "$DOCKER" network rm "$NET" >/dev/null || die "could not remove the network $NET"
+  fi
+}
+
+# One line per listener on the lab's addresses (or on a wildcard) that is not the lab's.
+check_ports() {
+  local listeners spec addr port proto hit
+  listeners=$(ss -Hltnu 2>/dev/null | awk '{print $1, $5}')
+  local specs=()
+  for s in "${SERVERS[@]}"; do
+    for port in "${PROSODY_PORTS[@]}" 80; do
+      [[ $port == 80 ]] && continue # port 80 stays inside the lab network
+      specs+=("tcp ${LOOPBACK[$s]} $port")
+    done
+  done
+  specs+=("tcp ${LOOPBACK[dns]} 53" "udp ${LOOPBACK[dns]} 53")
+  for port in "${ACME_PORTS[@]}"; do specs+=("tcp ${LOOPBACK[acme]} $port"); done
+  for spec in "${specs[@]}"; do
+    read -r proto addr port <<<"$spec"
+    hit=$(awk -v p="$proto" -v a="$addr:$port" -v port="$port" \
+      '$1 == p && ($2 == a || $2 == "0.0.0.0:" port || $2 == "*:" port || $2 == "[::]:" port) {print $2; exit}' \
+      <<<"$listeners")
+    [[ -z $hit ]] || die "port $proto $addr:$port is taken by something that is not the lab ($hit listens)"
+  done
+}
+
+wait_for() {
+  local what=$1 tries=$2
+  shift 2
+  local i
+  for ((i = 0; i < tries; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  die "$what did not come up; see 'docker logs' of the lab containers"
+}
+
+start_dns() {
+  mkdir -p "$LAB_DIR/dns/keys"
+  "$DOCKER" run -d --name xmpp-lab-dns --hostname ns --label xmpp-lab.role=dns \
+    --network "$NET" --ip "${LABIP[dns]}" \
+    -p "${LOOPBACK[dns]}:53:53/udp" -p "${LOOPBACK[dns]}:53:53/tcp" \
+    -v "$LAB_DIR/dns:/lab:ro" -v "$LAB_DIR/dns/keys:/var/lib/bind/keys" \
+    xmpp-lab/dns:bookworm >/dev/null || die "could not start xmpp-lab-dns"
+}
+
+start_acme() {
+  local ports=() port
+  for port in "${ACME_PORTS[@]}"; do ports+=(-p "${LOOPBACK[acme]}:$port:$port"); done
+  "$DOCKER" run -d --name xmpp-lab-acme --hostname acme --label xmpp-lab.role=acme \
+    --network "$NET" --ip "${LABIP[acme]}" --dns "${LABIP[dns]}" "${ports[@]}" \
+    -e "LAB_DNS=${LABIP[dns]}:53" -e PEBBLE_VA_NOSLEEP=1 -e PEBBLE_WFE_NONCEREJECT=0 \
+    -v "$LAB_DIR/acme:/lab:ro" \
+    xmpp-lab/acme:bookworm >/dev/null || die "could not start xmpp-lab-acme"
+}
+
+# The zone is signed once BIND answers its SOA with an RRSIG; then keep the CSK as anchor.
+dnssec_signed() {
+  "$DOCKER" exec xmpp-lab-dns dig +dnssec +norec +short @127.0.0.1 lab.test SOA | grep -q '^SOA '
+}
+
+write_trust_anchor() {
+  local anchor=$LAB_DIR/dnssec-trust-anchor
+  "$DOCKER" exec xmpp-lab-dns dig +noall +answer +norec @127.0.0.1 lab.test DNSKEY \
+    | awk '$4 == "DNSKEY" && $5 == 257' >"$anchor.tmp"
+  [[ -s $anchor.tmp ]] || die "the lab zone has no key-signing DNSKEY"
+  mv "$anchor.tmp" "$anchor"
+  "$DOCKER" exec -i xmpp-lab-dns dnssec-dsfromkey -2 -f - lab.test <"$anchor" >"$anchor.ds" \
+    || die "could not derive the DS of the trust anchor"
+}
+
+start_prosody() {
+  local s=$1 ports=() port name=xmpp-lab-$1
+  for port in "${PROSODY_PORTS[@]}"; do ports+=(-p "${LOOPBACK[$s]}:$port:$port"); done
+  cp "$LAB_DIR/pebble-root.pem" "$LAB_DIR/prosody/$s/seed/ca/xmpp-lab-pebble-root.crt"
+  "$DOCKER" create --name "$name" --hostname "$name" --label xmpp-lab.role=prosody \
+    --network "$NET" --ip "${LABIP[$s]}" --dns "${LABIP[dns]}" "${ports[@]}" \
+    xmpp-lab/prosody:bookworm >/dev/null || die "could not create $name"
+  "$DOCKER" cp "$LAB_DIR/prosody/$s/seed" "$name:/lab-seed" || die "could not copy the seed into $name"
+  "$DOCKER" start "$name" >/dev/null || die "could not start $name"
+}
+
+# A published port answers once the proxy reaches Prosody and Prosody sends a stream header.
+stream_answers() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import socket, sys
+addr, port, domain = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+with socket.create_connection((addr, port), timeout=2) as sock:
+    sock.settimeout(2)
+    sock.sendall(f"<?xml version='1.0'?><stream:stream to='{domain}' xmlns='jabber:client' "
+                 "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>".encode())
+    sys.exit(0 if b"<stream:stream" in sock.recv(4096) else 1)
+PY
+}
+
+lab_up() {
+  local started=$SECONDS s
+  need_docker
+  mkdir -p "$LAB_DIR"
+  LAB_DIR=$(cd "$LAB_DIR" && pwd)
+  remove_lab
+  check_ports
+  build_images
+  python3 "$LAB_SRC/labgen.py" render "$LAB_DIR" || die "could not render the lab configuration"
+  make_certs
+  "$DOCKER" network create --driver bridge --subnet "$SUBNET" --gateway "$SUBNET_PREFIX.1" \
+    --label xmpp-lab.role=network "$NET" >/dev/null \
+    || die "could not create the network $NET ($SUBNET); does another network overlap it?"
+  start_dns
+  start_acme
+  wait_for "the signed lab zone" 120 dnssec_signed
+  write_trust_anchor
+  python3 "$LAB_SRC/labgen.py" roots "$LAB_DIR" || die "could not fetch Pebble's root"
+  for s in "${SERVERS[@]}"; do start_prosody "$s"; done
+  for s in "${SERVERS[@]}"; do
+    wait_for "xmpp-lab-$s" 120 "$DOCKER" exec "xmpp-lab-$s" test -f /run/lab-ready
+    wait_for "Prosody on ${LOOPBACK[$s]}:5222" 60 stream_answers "${LOOPBACK[$s]}" 5222 "$s.lab.test"
+  done
+  python3 "$LAB_SRC/labgen.py" json "$LAB_DIR" || die "could not write lab.json"
+  say "up in $((SECONDS - started)) s; description in $LAB_DIR/lab.json"
+}
+
+lab_down() {
+  local if_up=$1
+  need_docker
+  if [[ -z $(lab_containers) ]] && ! "$DOCKER" network inspect "$NET" >/dev/null 2>&1; then
+    if ((if_up)); then
+      return 0
+    fi
+    die "lab is not up (nothing to take down; 'lab.sh down --if-up' succeeds quietly in that case)"
+  fi
+  remove_lab
+  say "down"
+}
+
+lab_status() {
+  need_docker
+  local name state bad=0
+  for name in "${CONTAINERS[@]}"; do
+    state=$("$DOCKER" inspect -f '{{.State.Status}}' "$name" 2>/dev/null || echo missing)
+    echo "$name $state"
+    [[ $state == running ]] || bad=1
+  done
+  return "$bad"
+}
