@@ -321,6 +321,12 @@ def _render_for(chunk: Chunk, located: Located | None, at: int, value: Any, pref
     return render_table_lines(items, indent, inner, sep, _newline(text))
 
 
+def _settings_of(block: Block) -> list[Statement]:
+    """The statements a new option goes after: an Include line sets nothing in its section
+    (an included file starts global), so it does not count."""
+    return [s for s in block.statements if not isinstance(s, IncludeStatement)]
+
+
 class _Planner:
     def __init__(self, config: ProsodyConfig, host: str | None) -> None:
         self.config = config
@@ -363,8 +369,8 @@ class _Planner:
         if self.host is None:
             chunk = self.config.chunks[self.config.main]
             block = chunk.blocks[0]
-            if block.statements:
-                last = block.statements[-1]
+            if _settings_of(block):
+                last = _settings_of(block)[-1]
                 return chunk.path, _after_line(chunk, last.end), _indent_at(chunk.text, last.start)
             if len(chunk.blocks) > 1:
                 header = chunk.blocks[1].header
@@ -389,8 +395,8 @@ class _Planner:
         path, header = blocks[-1]
         chunk = self.config.chunks[path]
         block = next(b for b in chunk.blocks if b.header is header)
-        if block.statements:
-            last = block.statements[-1]
+        if _settings_of(block):
+            last = _settings_of(block)[-1]
             return path, _after_line(chunk, last.end), _indent_at(chunk.text, last.start)
         # An empty section: indent like the options of other sections in the file, if any.
         indents = [_indent_at(chunk.text, s.start) for b in chunk.blocks[1:] for s in b.statements]
