@@ -178,7 +178,8 @@ def test_remove_takes_the_line_and_its_comment(fixture_copy) -> None:
     assert "c2s_ports = { 5222 } ; legacy_ssl_ports = { 5223 }\n" in removed
     assert added == ["c2s_ports = { 5222 } ; \n"]
     view = config_view(load_config(str(path)))
-    assert "ssl" not in view["global"]["options"] and "ssl" not in view["global"]["expressions"]
+    assert "ssl" not in view["global"]["options"]
+    assert "ssl" not in view["global"]["expressions"]
     assert "ssl" in view["virtualhosts"]["example.net"]["expressions"]
     assert {c.action for c in plan.changes} == {"remove"}
     assert not apply(path, remove=["s2s_require_encryption"]).changes
@@ -233,7 +234,8 @@ def test_includes_view(fixture_copy) -> None:
     assert view["global"]["options"]["ssl"] == {"protocol": "tlsv1+"}
     assert view["virtualhosts"]["one.example"]["options"] == {"s2s_require_encryption": False}
     only_main = config_view(load_config(str(root / "prosody.cfg.lua"), follow_includes=False))
-    assert only_main["virtualhosts"] == {} and only_main["files"] == [str(root / "prosody.cfg.lua")]
+    assert only_main["virtualhosts"] == {}
+    assert only_main["files"] == [str(root / "prosody.cfg.lua")]
 
 
 def test_unknown_host_is_refused(fixture_copy) -> None:

@@ -41,7 +41,8 @@ def test_backup_and_mode_kept(fixture_copy) -> None:
     plan = plan_for(main)
     result = write_files(plan.after, backup=True)
     backup = Path(result.backups[str(main)])
-    assert backup.parent == main.parent and backup.name.startswith("prosody.cfg.lua.")
+    assert backup.parent == main.parent
+    assert backup.name.startswith("prosody.cfg.lua.")
     assert backup.read_bytes() == original
     assert main.read_text() == plan.after[str(main)]
     assert stat.S_IMODE(main.stat().st_mode) == 0o640
@@ -85,7 +86,8 @@ def test_validation_failure_leaves_every_file_untouched(fixture_copy) -> None:
 
     with pytest.raises(ValidationFailed) as caught:
         write_files(plan.after, backup=True, validate="check --file %s", runner=refuse_tls)
-    assert caught.value.rc == 2 and "bad TLS policy" in str(caught.value)
+    assert caught.value.rc == 2
+    assert "bad TLS policy" in str(caught.value)
     after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     assert after == before  # no file replaced, no backup made, no candidate left
     assert all(Path(s).parent in (root, root / "extra", root / "conf.d") for s in seen)

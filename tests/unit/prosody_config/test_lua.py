@@ -1,4 +1,4 @@
-"""The tokenizer and the value layer: what a Lua literal means, and how Python values are written."""
+"""The tokenizer and the values: what a Lua literal means, how Python values are written."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_strings_with_escapes_and_long_brackets() -> None:
 def test_adjacent_string_is_a_call_not_a_second_value() -> None:
     # 'it''s' is two string tokens; a literal takes no call suffix, so the second one cannot
     # start a statement and the file is refused rather than misread.
-    with pytest.raises(ProsodyConfigError, match="t.lua:1"):
+    with pytest.raises(ProsodyConfigError, match=r"t\.lua:1"):
         values("b = 'it''s'\n")
 
 
