@@ -29,7 +29,9 @@ them back with ``cryptography`` and ``openssl x509 -text`` (which shows ``SRVNam
 
 ``x509_certificate`` with ``provider: ownca`` copies the CSR's extensions unchanged, so the
 same list yields a correctly signed certificate; ``openssl_csr`` compares the parsed names,
-so a re-run with the same list is idempotent.
+so a re-run with the same list is idempotent. Give the CSR a subject (``common_name``, the
+plan's first name) or ``subject_alt_name_critical: true``: with an empty subject and a
+non-critical SAN (community.crypto's default) RFC 5280 path validation rejects the leaf.
 """
 
 from __future__ import annotations
@@ -268,6 +270,11 @@ class CertificatePlan:
     components: tuple[str, ...]
 
     @property
+    def common_name(self) -> str:
+        """A subject CN for the CSR: RFC 5280 wants a critical SAN when the subject is empty."""
+        return self.dns_names[0]
+
+    @property
     def dns_names(self) -> tuple[str, ...]:
         return self.domains + self.components
 
@@ -295,6 +302,7 @@ class CertificatePlan:
         names = self.names(ca)
         return {
             "name": self.name,
+            "common_name": self.common_name,
             "domains": list(self.domains),
             "components": list(self.components),
             "dns_names": list(names.dns_ids),
