@@ -74,6 +74,15 @@ CAN_SHARE = frozenset({0x001D, 0x001E, 0x0017, 0x0018, 0x0019})
 REFUSALS = frozenset({"tls-alert", "reset"})
 
 
+class AfterHelloError(ProbeError):
+    """A failure after the ServerHello: the server accepted, then broke (HOSTILE 18)."""
+
+
+def is_refusal(exc: ProbeError) -> bool:
+    """An alert or a close before any ServerHello: the server said no to that offer."""
+    return exc.code in REFUSALS and not isinstance(exc, AfterHelloError)
+
+
 @dataclass(frozen=True)
 class TlsScanResult:
     """What one endpoint accepted. Fields of checks that were not run stay empty/None.
@@ -199,7 +208,10 @@ class _Scanner:
         "chain" (also the TLS 1.3 encrypted Certificate). Raises ``ProbeError``.
         """
         self.connections += 1
-        channel = await self.connect()
+        try:
+            channel = await self.connect()
+        except OSError as exc:  # the caller's connect should raise ProbeError; be safe
+            raise ProbeError("connect-failed", str(exc)) from exc
         try:
             channel.writer.write(hello.record)
             try:
@@ -214,11 +226,14 @@ class _Scanner:
                 self.selected_alpn = sh.alpn
             if want == "hello" or sh.hello_retry:
                 return ServerFlight(sh, raw)
-            if sh.version == TLS13:
-                if want == "chain":
-                    return await read_encrypted_flight(tls, hello, sh, raw)
-                return ServerFlight(sh, raw)
-            return await read_tls12_flight(tls, sh, raw)
+            try:
+                if sh.version == TLS13:
+                    if want == "chain":
+                        return await read_encrypted_flight(tls, hello, sh, raw)
+                    return ServerFlight(sh, raw)
+                return await read_tls12_flight(tls, sh, raw)
+            except ProbeError as exc:
+                raise AfterHelloError(exc.code, f"after ServerHello: {exc.message}") from exc
         finally:
             await channel.close()
 
@@ -229,7 +244,7 @@ class _Scanner:
         try:
             return await self.probe(hello, want)
         except ProbeError as exc:
-            if exc.code not in REFUSALS:
+            if not is_refusal(exc):
                 self.anomalies.append(f"{what}: {exc}")
                 self.incomplete = True
             return exc
@@ -432,7 +447,7 @@ async def scan_tls(
     scan = _Scanner(connect, sni, deadline, alpn)
     want_chain = "certificate" in checks
     first = await scan.first_contact("chain" if want_chain else "hello")
-    if isinstance(first, ProbeError) and first.code not in REFUSALS:
+    if isinstance(first, ProbeError) and not is_refusal(first):
         return TlsScanResult(
             connections=scan.connections, error_code=first.code, error=first.message, complete=False
         )

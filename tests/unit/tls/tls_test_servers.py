@@ -1,0 +1,244 @@
+"""Real OpenSSL servers (Python's ssl module) and hostile fakes on 127.0.0.1, random ports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import socket
+import ssl
+import subprocess
+import threading
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import Channel
+
+
+@dataclass(frozen=True)
+class Pki:
+    chain_file: Path  # leaf + intermediate, PEM
+    key_file: Path
+    dh_file: Path  # ffdhe2048 (RFC 7919), made by the openssl CLI
+    dh_small_file: Path  # 1024-bit parameters: only usable at @SECLEVEL=0
+    leaf_der: bytes
+    ca_der: bytes
+
+
+def _cert(subject: str, issuer: str, key, signer, ca: bool) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .sign(signer, hashes.SHA256())
+    )
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    base = tmp_path_factory.mktemp("pki")
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = _cert("Test CA", "Test CA", ca_key, ca_key, True)
+    leaf = _cert("xmpp.test", "Test CA", leaf_key, ca_key, False)
+    pem = serialization.Encoding.PEM
+    (base / "chain.pem").write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
+    (base / "key.pem").write_bytes(
+        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    subprocess.run(  # DSA-style generation is instant; 1024 bits needs @SECLEVEL=0
+        ["openssl", "dhparam", "-dsaparam", "-out", str(base / "dh1024.pem"), "1024"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            "openssl",
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DH",
+            "-pkeyopt",
+            "group:ffdhe2048",
+            "-out",
+            str(base / "dh.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    der = serialization.Encoding.DER
+    return Pki(
+        base / "chain.pem",
+        base / "key.pem",
+        base / "dh.pem",
+        base / "dh1024.pem",
+        leaf.public_bytes(der),
+        ca.public_bytes(der),
+    )
+
+
+def server_context(
+    pki: Pki,
+    *,
+    minimum: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2,
+    maximum: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
+    ciphers: str | None = None,
+    server_preference: bool = False,
+    curve: str | None = None,
+    small_dh: bool = False,
+) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki.chain_file, pki.key_file)
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    ctx.load_dh_params(str(pki.dh_small_file if small_dh else pki.dh_file))
+    with warnings.catch_warnings():  # TLS 1.0/1.1 are deprecated, and that is the point
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = minimum
+    ctx.maximum_version = maximum
+    if server_preference:
+        ctx.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
+    else:
+        ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
+    if curve:
+        ctx.set_ecdh_curve(curve)
+    return ctx
+
+
+class OpenSslServer:
+    """A real OpenSSL server: one thread per connection, handshake errors ignored."""
+
+    def __init__(self, ctx: ssl.SSLContext) -> None:
+        self.ctx = ctx
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self._stop = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        conn.settimeout(5)
+        with contextlib.suppress(OSError, ssl.SSLError):
+            tls = self.ctx.wrap_socket(conn, server_side=True)
+            tls.close()
+        conn.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self.sock.close()
+
+
+@pytest.fixture
+def openssl_server() -> Iterator[Callable[[ssl.SSLContext], OpenSslServer]]:
+    servers: list[OpenSslServer] = []
+
+    def start(ctx: ssl.SSLContext) -> OpenSslServer:
+        servers.append(OpenSslServer(ctx))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def connector(port: int) -> Callable[[], Awaitable[Channel]]:
+    async def connect() -> Channel:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        return Channel(reader, writer)
+
+    return connect
+
+
+def parse_client_hello(record: bytes) -> dict:
+    """The few fields a fake server needs from a ClientHello (test-side, independent)."""
+    body = record[5 + 4 :]
+    pos = 2 + 32
+    pos += 1 + body[pos]
+    n = int.from_bytes(body[pos : pos + 2], "big")
+    suites = [int.from_bytes(body[pos + 2 + i : pos + 4 + i], "big") for i in range(0, n, 2)]
+    pos += 2 + n
+    pos += 1 + body[pos]
+    exts: dict[int, bytes] = {}
+    if pos < len(body):
+        end = pos + 2 + int.from_bytes(body[pos : pos + 2], "big")
+        pos += 2
+        while pos < end:
+            code = int.from_bytes(body[pos : pos + 2], "big")
+            size = int.from_bytes(body[pos + 2 : pos + 4], "big")
+            exts[code] = body[pos + 4 : pos + 4 + size]
+            pos += 4 + size
+    return {"version": int.from_bytes(body[:2], "big"), "suites": suites, "extensions": exts}
+
+
+def server_hello(
+    suite: int, version: int = 0x0303, compression: int = 0, ext: bytes = b""
+) -> bytes:
+    """A plaintext ServerHello record (TLS 1.2 style unless ``ext`` says otherwise)."""
+    body = version.to_bytes(2, "big") + bytes(32) + b"\x00" + suite.to_bytes(2, "big")
+    body += bytes([compression])
+    if ext:
+        body += len(ext).to_bytes(2, "big") + ext
+    message = b"\x02" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x03" + len(message).to_bytes(2, "big") + message
+
+
+class FakeServer:
+    """A hostile TLS 'server' on 127.0.0.1: ``script(hello_record, writer)`` answers."""
+
+    def __init__(self, script: Callable[[bytes, asyncio.StreamWriter], Awaitable[None]]) -> None:
+        self.script = script
+        self.accepted = 0
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> FakeServer:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        try:
+            header = await reader.readexactly(5)
+            record = header + await reader.readexactly(int.from_bytes(header[3:5], "big"))
+            await self.script(record, writer)
+            await writer.drain()
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                writer.close()
+
+
+def reset(writer: asyncio.StreamWriter) -> None:
+    """Close with a TCP reset (SO_LINGER 0) instead of a FIN."""
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    writer.transport.abort()
