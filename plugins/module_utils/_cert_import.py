@@ -144,12 +144,19 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
 def load_trust_anchors(ca_path: str) -> tuple[x509.Certificate, ...]:
     """Trust anchors from a PEM bundle file, or from every *.pem/*.crt/*.cer in a directory."""
     path = Path(ca_path)
-    files = (
-        sorted(p for p in path.iterdir() if p.suffix in _PEM_SUFFIXES) if path.is_dir() else [path]
-    )
     anchors: list[x509.Certificate] = []
-    for file in files:
-        anchors.extend(load_certificates(file.read_bytes()))
+    try:
+        files = (
+            sorted(p for p in path.iterdir() if p.suffix in _PEM_SUFFIXES)
+            if path.is_dir()
+            else [path]
+        )
+        for file in files:
+            anchors.extend(load_certificates(file.read_bytes()))
+    except OSError as exc:  # reported like any other bad input: a ValueError
+        raise ValueError(f"ca_path {ca_path}: cannot read ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise ValueError(f"ca_path {ca_path}: not a PEM certificate bundle ({exc})") from exc
     if not anchors:
         raise ValueError(f"no certificate found in {ca_path}")
     return tuple(anchors)
