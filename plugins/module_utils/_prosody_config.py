@@ -77,7 +77,7 @@ class ProsodyConfig:
         ]
 
     def host_kind(self, host: str) -> SectionHeader | None:
-        return next((h for _, h in self.headers if h.name == host), None)
+        return next((h for _path, h in self.headers if h.name == host), None)
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def load_config(path: str = DEFAULT_PATH, follow_includes: bool = True) -> Proso
 
     visit(main, (main,))
     seen: dict[str, str] = {}
-    for _, header in headers:
+    for _path, header in headers:
         if seen.setdefault(header.name, header.kind) != header.kind:
             warnings.append(f"{header.name} is declared both as VirtualHost and as Component")
     return ProsodyConfig(
@@ -385,7 +385,7 @@ class _Planner:
             if header.name == self.host
         ]
         if not blocks:
-            known = sorted({h.name for _, h in self.config.headers})
+            known = sorted({h.name for _path, h in self.config.headers})
             raise ProsodyConfigError(
                 self.config.main,
                 None,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 KEYWORDS = frozenset(
     {"and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if"}
@@ -113,7 +113,7 @@ class OtherStatement:
     end: int
 
 
-Statement = Assignment | IncludeStatement | OtherStatement
+Statement: TypeAlias = "Assignment | IncludeStatement | OtherStatement"
 
 
 @dataclass(frozen=True)
@@ -593,7 +593,7 @@ def parse_chunk(text: str, path: str) -> Chunk:
 def _as_mapping(value: list[Any] | tuple[Any, ...] | dict[Any, Any]) -> dict[Any, Any]:
     if isinstance(value, dict):
         return {_normal_key(k): v for k, v in value.items()}
-    return {index: item for index, item in enumerate(value, start=1)}
+    return dict(enumerate(value, start=1))
 
 
 def lua_equal(left: Any, right: Any) -> bool:

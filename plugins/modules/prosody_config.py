@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: xmpp.encryption developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Set or remove options in Prosody's Lua configuration, in place."""
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ description:
     it is asked for a host, and the other way round.
   - To read the configuration without changing it, use M(xmpp.encryption.prosody_config_info).
 author:
-  - xmpp.encryption contributors
+  - xmpp.encryption developers (@xmpp-encryption)
 options:
   path:
     description:
@@ -84,8 +86,10 @@ notes:
     definitions are not supported; such a file is refused.
 attributes:
   check_mode:
+    description: Can run in check mode and return the changes it would make.
     support: full
   diff_mode:
+    description: Returns the before and after text of every file that changes.
     support: full
 """
 

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: xmpp.encryption developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read Prosody's configuration: global options, VirtualHosts, Components and includes."""
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ description:
   - A file whose statements the tokenizer does not understand is refused with its file name
     and line.
 author:
-  - xmpp.encryption contributors
+  - xmpp.encryption developers (@xmpp-encryption)
 options:
   path:
     description:
@@ -34,6 +36,7 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Can run in check mode.
     support: full
     details: The module only reads.
 """
