@@ -209,7 +209,7 @@ class _Scanner:
         """
         self.connections += 1
         try:
-            channel = await self.connect()
+            channel = await self.deadline.run(self.connect(), "connect")
         except OSError as exc:  # the caller's connect should raise ProbeError; be safe
             raise ProbeError("connect-failed", str(exc)) from exc
         try:

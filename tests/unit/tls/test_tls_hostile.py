@@ -8,6 +8,7 @@ from tls_test_servers import FakeServer, connector, parse_client_hello, reset, s
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import Deadline
 from ansible_collections.xmpp.encryption.plugins.module_utils._tls_scan import CHECKS, scan_tls
+from ansible_collections.xmpp.encryption.plugins.module_utils._tls_wire import HRR_RANDOM
 
 
 async def run(script, checks=CHECKS, seconds: float = 20.0):
@@ -154,3 +155,31 @@ async def test_connect_failure_is_an_endpoint_error():
     )
     assert result.error_code == "connect-failed"
     assert result.connections == 1
+
+
+async def test_hybrid_group_is_reported_when_picked():
+    """A server preferring X25519MLKEM768 asks for it by HelloRetryRequest."""
+    tls13 = b"\x00\x2b\x00\x02\x03\x04"
+
+    async def script(record, writer):
+        hello = parse_client_hello(record)
+        exts = hello["extensions"]
+        if 0x002B not in exts:
+            writer.write(b"\x15\x03\x03\x00\x02\x02\x46")  # protocol_version: 1.3 only
+            return
+        groups = exts[0x000A][2:]
+        offered = [int.from_bytes(groups[i : i + 2], "big") for i in range(0, len(groups), 2)]
+        shares = exts[0x0033]
+        if len(shares) > 2 and shares[2:4] == b"\x00\x1d":  # an x25519 share: take it
+            share = b"\x00\x33\x00\x24\x00\x1d\x00\x20" + bytes(range(32))
+            writer.write(server_hello(0x1301, ext=tls13 + share))
+        elif 0x11EC in offered or 0x001D in offered:
+            group = 0x11EC if 0x11EC in offered else 0x001D
+            share = b"\x00\x33\x00\x02" + group.to_bytes(2, "big")
+            writer.write(server_hello(0x1301, ext=tls13 + share, random=HRR_RANDOM))
+        else:
+            writer.write(b"\x15\x03\x03\x00\x02\x02\x28")
+
+    result = await run(script, checks={"versions", "groups"})
+    assert result.versions["TLSv1.3"] is True
+    assert result.groups == ("x25519", "X25519MLKEM768")

@@ -182,8 +182,11 @@ async def test_tls12_chain_in_clear_and_alpn(pki, openssl_server):
 
 async def test_groups_follow_the_configured_curve(pki, openssl_server):
     ctx = server_context(pki, curve="secp384r1")
-    result = await scan(openssl_server(ctx), checks={"groups"})
+    result = await scan(openssl_server(ctx), checks={"groups", "certificate"})
     assert result.groups == ("secp384r1",)
+    # the first hello's shares (x25519, P-256) drew a HelloRetryRequest: one more for the chain
+    assert result.chain_der == (pki.leaf_der, pki.ca_der)
+    assert result.certificate_version == "TLSv1.3"
     assert result.groups_tls12 == ("secp384r1",)
     assert result.min_kex_bits == 384
     assert result.dh_bits == 2048

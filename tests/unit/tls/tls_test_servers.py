@@ -194,10 +194,14 @@ def parse_client_hello(record: bytes) -> dict:
 
 
 def server_hello(
-    suite: int, version: int = 0x0303, compression: int = 0, ext: bytes = b""
+    suite: int,
+    version: int = 0x0303,
+    compression: int = 0,
+    ext: bytes = b"",
+    random: bytes = bytes(32),
 ) -> bytes:
     """A plaintext ServerHello record (TLS 1.2 style unless ``ext`` says otherwise)."""
-    body = version.to_bytes(2, "big") + bytes(32) + b"\x00" + suite.to_bytes(2, "big")
+    body = version.to_bytes(2, "big") + random + b"\x00" + suite.to_bytes(2, "big")
     body += bytes([compression])
     if ext:
         body += len(ext).to_bytes(2, "big") + ext
