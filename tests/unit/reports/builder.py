@@ -1,0 +1,225 @@
+"""A small fleet for the report tests: graded by the collection's real grading.
+
+Four domains, each a different story: good.example (A+), legacy.example (F: plaintext
+accepted, TLS 1.0, SASL PLAIN before TLS), selfsigned.example (T: a self-signed certificate
+whose subject carries markup, as a hostile server may send) and down.example (unreachable).
+The breaches stand in for the policy's: same shape, codes from docs/reports.md.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ansible_collections.xmpp.encryption.plugins.module_utils._grading import (
+    endpoint_label,
+    grade_domain,
+    grade_endpoint,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._report_document import (
+    build_document,
+)
+
+HOSTILE_SUBJECT = "CN=<script>document.title='PWNED'</script><img src=x onerror=alert(1)>"
+SECURE_DNS = {"srv_secure": True, "tlsa_matched": True}
+STARTED = "2025-06-01T10:00:00Z"
+FINISHED = "2025-06-01T10:00:07Z"
+POLICY = {"min_grade": "A", "min_tls_version": "TLSv1.2", "require_dane": False}
+
+
+def endpoint(domain: str, stream: str = "c2s", tls_mode: str = "starttls", **changes: Any) -> dict:
+    """A clean tls_info result for ``domain``; ``changes`` use dotted paths with __ for dots."""
+    host = f"xmpp.{domain}"
+    port = {"c2s": 5222, "s2s": 5269}[stream] + (1 if tls_mode == "direct" else 0)
+    result: dict[str, Any] = {
+        "endpoint": {
+            "host": host,
+            "port": port,
+            "domain": domain,
+            "stream": stream,
+            "tls_mode": tls_mode,
+        },
+        "error": None,
+        "features": {
+            "starttls_offered": tls_mode == "starttls",
+            "starttls_required": tls_mode == "starttls",
+            "sasl_mechanisms_before_tls": [],
+            "dialback_before_tls": False,
+        },
+        "plaintext_refused": True,
+        "starttls_injection": False,
+        "tls": {
+            "versions": {
+                "SSLv3": False,
+                "TLSv1.0": False,
+                "TLSv1.1": False,
+                "TLSv1.2": True,
+                "TLSv1.3": True,
+            },
+            "cipher_suites": {
+                "TLSv1.2": [
+                    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+                ],
+                "TLSv1.3": [
+                    "TLS_AES_128_GCM_SHA256",
+                    "TLS_AES_256_GCM_SHA384",
+                    "TLS_CHACHA20_POLY1305_SHA256",
+                ],
+            },
+            "server_preference": {"TLSv1.2": True, "TLSv1.3": False},
+            "groups": ["x25519", "secp256r1"],
+            "forward_secrecy": True,
+            "compression": False,
+        },
+        "certificate": {
+            "subject": f"CN={domain}",
+            "issuer": "CN=Lab CA",
+            "not_before": "2025-03-01T00:00:00Z",
+            "not_after": "2025-08-20T00:00:00Z",
+            "days_left": 80,
+            "key_type": "RSA",
+            "key_bits": 2048,
+            "signature_algorithm": "sha256WithRSAEncryption",
+            "san_dns": [domain],
+            "san_srv": [],
+            "san_xmpp_addr": [],
+            "chain": [{"subject": f"CN={domain}", "issuer": "CN=Lab CA"}],
+            "trusted": True,
+            "trust_error": None,
+            "name_matches": True,
+            "matched_identity": domain,
+            "eku_client_auth": True,
+            "sha256": "9f" * 32,
+            "tlsa_3_1_1": "5c" * 32,
+        },
+        "handshakes": 14,
+        "elapsed": 0.8,
+    }
+    for path, value in changes.items():
+        *parents, leaf = path.split("__")
+        node = result
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    return result
+
+
+def unreachable(domain: str, stream: str = "c2s") -> dict:
+    result = endpoint(domain, stream)
+    for key in ("features", "plaintext_refused", "starttls_injection", "tls", "certificate"):
+        result[key] = None
+    result.update(error={"code": "timeout", "message": "connect timed out after 5 s"})
+    result.update(handshakes=0, elapsed=5.0)
+    return result
+
+
+def breach(code: str, result: dict | None, message: str, fix: str) -> dict:
+    return {
+        "code": code,
+        "endpoint": endpoint_label(result) if result is not None else "",
+        "message": message,
+        "fix": fix,
+    }
+
+
+def graded_domain(name: str, results: list[dict], breaches: list[dict], dns: dict | None) -> dict:
+    grades = [grade_endpoint(r, dns) for r in results]
+    endpoints = [
+        {**copy.deepcopy(r), "grade": g.as_dict()} for r, g in zip(results, grades, strict=True)
+    ]
+    return {
+        "domain": name,
+        "grade": grade_domain(grades, name).as_dict(),
+        "breaches": breaches,
+        "endpoints": endpoints,
+    }
+
+
+def good() -> dict:
+    results = [endpoint("good.example"), endpoint("good.example", "s2s")]
+    return graded_domain("good.example", results, [], SECURE_DNS)
+
+
+def legacy() -> dict:
+    versions = {"SSLv3": False, "TLSv1.0": True, "TLSv1.1": True, "TLSv1.2": True, "TLSv1.3": False}
+    c2s = endpoint(
+        "legacy.example",
+        plaintext_refused=False,
+        features__starttls_required=False,
+        features__sasl_mechanisms_before_tls=["PLAIN", "SCRAM-SHA-1"],
+        tls__versions=versions,
+        tls__cipher_suites={
+            "TLSv1.0": ["TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"],
+            "TLSv1.1": ["TLS_RSA_WITH_AES_128_CBC_SHA"],
+            "TLSv1.2": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"],
+        },
+        certificate__days_left=12,
+    )
+    s2s = endpoint("legacy.example", "s2s", tls__versions=versions, certificate__days_left=12)
+    breaches = [
+        breach(
+            "plaintext-accepted",
+            c2s,
+            "The server accepted a stream that never started TLS.",
+            "Set c2s_require_encryption = true and allow_unencrypted_plain_auth = false.",
+        ),
+        breach(
+            "old-tls",
+            c2s,
+            "TLS 1.0 and 1.1 are accepted.",
+            'Set ssl = { protocol = "tlsv1_2+" }.',
+        ),
+        breach("grade-below-minimum", None, "Grade F is below the minimum A.", "Fix the caps."),
+    ]
+    return graded_domain("legacy.example", [c2s, s2s], breaches, None)
+
+
+def selfsigned() -> dict:
+    c2s = endpoint(
+        "selfsigned.example",
+        certificate__subject=HOSTILE_SUBJECT,
+        certificate__issuer=HOSTILE_SUBJECT,
+        certificate__trusted=False,
+        certificate__trust_error="self-signed certificate",
+        certificate__days_left=300,
+    )
+    breaches = [
+        breach(
+            "certificate-untrusted",
+            c2s,
+            "The certificate is not trusted: self-signed certificate.",
+            "Issue a certificate through the collection's certificate role.",
+        ),
+        breach("grade-below-minimum", None, "Grade T is below the minimum A.", "Fix the caps."),
+    ]
+    return graded_domain("selfsigned.example", [c2s], breaches, None)
+
+
+def down() -> dict:
+    c2s = unreachable("down.example")
+    breaches = [
+        breach(
+            "unreachable",
+            c2s,
+            "The endpoint could not be probed (timeout).",
+            "Check that the server runs and the firewall lets the prober in.",
+        )
+    ]
+    return graded_domain("down.example", [c2s], breaches, None)
+
+
+def fleet() -> list[dict]:
+    return [good(), legacy(), selfsigned(), down()]
+
+
+def document(domains: list[dict] | None = None, **meta: Any) -> dict:
+    args: dict[str, Any] = {
+        "started": STARTED,
+        "finished": FINISHED,
+        "policy": POLICY,
+        "collection_version": "0.1.0",
+    }
+    args.update(meta)
+    return build_document(fleet() if domains is None else domains, **args)
