@@ -258,12 +258,16 @@ class FakeServer:
     host: str = "127.0.0.1"
     port: int = 0
     connections: int = 0
+    active: int = 0
+    peak: int = 0  # the most connections open at once (for connection-limit tests)
     conns: list[Conn] = field(default_factory=list)
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.active += 1
+        self.peak = max(self.peak, self.active)
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
@@ -277,6 +281,7 @@ class FakeServer:
         except (OSError, EOFError, asyncio.IncompleteReadError):
             pass  # the client went away: normal for a probe
         finally:
+            self.active -= 1
             self._tasks.discard(task)
             with contextlib.suppress(OSError, RuntimeError):
                 writer.close()

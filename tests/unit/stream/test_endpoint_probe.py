@@ -1,0 +1,251 @@
+"""The whole probe against a fake STARTTLS server relaying to a real OpenSSL TLS server."""
+
+import asyncio
+import socket
+
+import pytest
+from fakes.xmpp_servers import (
+    TLS_SERVER_HELLO,
+    FakeServer,
+    behaviour_good,
+    behaviour_raw,
+    behaviour_trickle,
+    features,
+    proxy,
+    sasl_failure,
+    server_header,
+    stream_error,
+)
+
+from ansible_collections.xmpp.encryption.plugins.module_utils._endpoint_probe import (
+    DEFAULT_PORTS,
+    EndpointTarget,
+    ProbeOptions,
+    probe_endpoint,
+    run_probe,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._tls_registry import SUITES
+
+from .real_tls import TlsServer, accepted_suites, make_pki, server_context
+
+DOMAIN = "example.test"
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return make_pki(tmp_path_factory.mktemp("pki"), DOMAIN)
+
+
+def names(codes):
+    return {SUITES[c].name for c in codes}
+
+
+def options(pki, **kw):
+    base = {
+        "timeout": 20.0,
+        "connect_timeout": 2.0,
+        "phase_timeout": 5.0,
+        "ca_path": str(pki.ca_pem),
+    }
+    return ProbeOptions(**{**base, **kw})
+
+
+class PeakSemaphore(asyncio.Semaphore):
+    """Counts how many slots were held at once."""
+
+    def __init__(self, value):
+        super().__init__(value)
+        self.held = 0
+        self.peak = 0
+
+    async def acquire(self):
+        await super().acquire()
+        self.held += 1
+        self.peak = max(self.peak, self.held)
+        return True
+
+    def release(self):
+        self.held -= 1
+        super().release()
+
+
+async def test_full_probe_through_starttls_to_real_tls(pki):
+    ctx = server_context(pki)
+    async with TlsServer(ctx) as tls:
+        behaviour = behaviour_good(
+            mechanisms=("PLAIN",),
+            auth_reply=sasl_failure("encryption-required"),
+            then=proxy(tls.host, tls.port),
+        )
+        async with FakeServer(behaviour) as xmpp:
+            limiter = PeakSemaphore(3)
+            target = EndpointTarget(xmpp.host, xmpp.port, DOMAIN)
+            result = await probe_endpoint(target, options(pki, max_connections=3), limiter=limiter)
+    out = result.as_dict()
+    assert out["error"] is None, out["problems"]
+    assert out["endpoint"] == {
+        "host": "127.0.0.1",
+        "port": xmpp.port,
+        "domain": DOMAIN,
+        "stream": "c2s",
+        "tls_mode": "starttls",
+    }
+    assert out["features"]["starttls_offered"] is True
+    assert out["features"]["sasl_mechanisms_before_tls"] == ["PLAIN"]
+    assert out["plaintext_refused"] is True
+    assert out["starttls_injection"] is False
+
+    expected = accepted_suites(ctx)
+    versions = out["tls"]["versions"]
+    assert versions["TLSv1.2"] is True
+    assert versions["TLSv1.3"] is True
+    assert versions["TLSv1.0"] is False
+    assert versions["SSLv3"] is False
+    assert set(out["tls"]["cipher_suites"]["TLSv1.2"]) == names(expected["TLSv1.2"])
+    assert set(out["tls"]["cipher_suites"]["TLSv1.3"]) == names(expected["TLSv1.3"])
+    assert out["tls"]["forward_secrecy"] is True
+    assert out["tls"]["compression"] is False
+    assert out["tls"]["groups"]
+
+    cert = out["certificate"]
+    assert cert["trusted"] is True, cert
+    assert cert["name_matches"] is True
+    assert cert["san_dns"] == [DOMAIN]
+
+    # Every connection went through the factory, the bound held, and the count is honest.
+    assert out["handshakes"] == xmpp.connections
+    assert out["handshakes"] > 2  # the scan needs several hellos
+    assert limiter.peak <= 3
+    assert limiter.held == 0
+    assert out["elapsed"] > 0
+
+
+async def test_injection_is_reported_and_never_reaches_tls(pki):
+    ctx = server_context(pki)
+    async with TlsServer(ctx) as tls:
+        behaviour = behaviour_good(
+            after_proceed=b"<message><body>injected</body></message>",
+            then=proxy(tls.host, tls.port),
+        )
+        async with FakeServer(behaviour) as xmpp:
+            target = EndpointTarget(xmpp.host, xmpp.port, DOMAIN)
+            result = await probe_endpoint(target, options(pki, checks=frozenset({"certificate"})))
+    assert result.starttls_injection is True
+    assert result.error is None
+    # The handshake still worked: the injected bytes were kept out of TLS.
+    assert result.certificate is not None
+    assert result.certificate.trusted
+
+
+async def test_direct_tls(pki):
+    async with TlsServer(server_context(pki)) as tls:
+        target = EndpointTarget(tls.host, tls.port, DOMAIN, tls_mode="direct")
+        result = await probe_endpoint(
+            target, options(pki, checks=frozenset({"versions", "features"}))
+        )
+    out = result.as_dict()
+    assert out["error"] is None
+    assert out["features"] is None  # nothing to read before TLS on a direct-TLS port
+    assert out["starttls_injection"] is None
+    assert out["tls"]["versions"]["TLSv1.3"] is True
+    assert out["certificate"] is None
+
+
+async def test_untrusted_chain_with_another_ca(pki, tmp_path):
+    other = make_pki(tmp_path, DOMAIN)
+    async with TlsServer(server_context(pki)) as tls:
+        target = EndpointTarget(tls.host, tls.port, DOMAIN, tls_mode="direct")
+        result = await probe_endpoint(
+            target, options(pki, ca_path=str(other.ca_pem), checks=frozenset({"certificate"}))
+        )
+    assert result.certificate is not None
+    assert result.certificate.trusted is False
+    assert result.certificate.trust_error
+
+
+async def test_unreachable_endpoint_is_a_result(pki):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    result = await probe_endpoint(EndpointTarget("127.0.0.1", port, DOMAIN), options(pki))
+    out = result.as_dict()
+    assert out["error"]["code"] == "connect-refused"
+    assert out["tls"]["versions"] == {} or not any(out["tls"]["versions"].values())
+    assert out["certificate"] is None
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "code"),
+    [
+        (behaviour_raw(server_header() + stream_error("host-unknown")), "stream-error"),
+        (behaviour_raw(TLS_SERVER_HELLO, wait_header=False), "protocol"),
+        (
+            behaviour_raw(server_header() + b"<stream:features><mechanisms/></stream:features>"),
+            "starttls-missing",
+        ),
+    ],
+)
+async def test_hostile_endpoints_end_in_their_code(pki, behaviour, code):
+    async with FakeServer(behaviour) as xmpp:
+        target = EndpointTarget(xmpp.host, xmpp.port, DOMAIN)
+        result = await probe_endpoint(target, options(pki, phase_timeout=0.5))
+    assert result.error is not None
+    assert result.error.code == code
+
+
+async def test_trickling_endpoint_ends_at_the_overall_deadline(pki):
+    async with FakeServer(behaviour_trickle(interval=0.05)) as xmpp:
+        result = await probe_endpoint(
+            EndpointTarget(xmpp.host, xmpp.port, DOMAIN),
+            options(pki, timeout=0.6, phase_timeout=30.0),
+        )
+    assert result.error is not None
+    assert result.error.code == "deadline"
+
+
+async def test_starttls_missing_still_reports_features(pki):
+    hello = server_header() + features(starttls=False, mechanisms=("PLAIN",))
+
+    async with FakeServer(behaviour_raw(hello + sasl_failure("not-authorized"))) as xmpp:
+        result = await probe_endpoint(EndpointTarget(xmpp.host, xmpp.port, DOMAIN), options(pki))
+    out = result.as_dict()
+    assert out["error"]["code"] == "starttls-missing"
+    assert out["features"]["starttls_offered"] is False
+    assert out["features"]["sasl_mechanisms_before_tls"] == ["PLAIN"]
+
+
+# --- the module's core, without Ansible -----------------------------------------------------
+
+
+def test_run_probe_defaults_and_unreachable_result():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    out = run_probe({"host": "127.0.0.1", "port": port, "timeout": 5, "checks": ["features"]})
+    assert out["endpoint"]["domain"] == "127.0.0.1"
+    assert out["error"]["code"] == "connect-refused"
+    assert out["handshakes"] == 1
+
+
+def test_default_ports():
+    assert DEFAULT_PORTS[("c2s", "starttls")] == 5222
+    assert DEFAULT_PORTS[("s2s", "starttls")] == 5269
+    assert DEFAULT_PORTS[("c2s", "direct")] == 5223
+    assert DEFAULT_PORTS[("s2s", "direct")] == 5270
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"host": "h", "stream": "x2s"},
+        {"host": "h", "tls_mode": "sometimes"},
+        {"host": "h", "checks": ["colour"]},
+        {"host": "h", "port": 70000},
+        {"host": "h", "max_connections": 0},
+    ],
+)
+def test_bad_input_raises(params):
+    with pytest.raises(ValueError):  # noqa: PT011 - any message
+        run_probe(params)
