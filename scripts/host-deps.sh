@@ -9,6 +9,7 @@ packages=(
   python3-venv       # the pinned virtual environments
   rsync              # clean copies of the collection for ansible-test
   shellcheck         # ansible-test sanity checks the shell scripts with it
+  lua5.4             # Lua's own parser checks the Prosody config editor's output in unit tests
   testssl.sh sslscan # the peers in `make bench`
   chromium           # renders the HTML report in its tests
 )
