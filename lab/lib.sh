@@ -242,7 +242,7 @@ start_prosody() {
   for port in "${PROSODY_PORTS[@]}"; do ports+=(-p "${LOOPBACK[$s]}:$port:$port"); done
   cp "$LAB_DIR/pebble-root.pem" "$LAB_DIR/prosody/$s/seed/ca/xmpp-lab-pebble-root.crt"
   "$DOCKER" create --name "$name" --hostname "$name" --label xmpp-lab.role=prosody \
-    --network "$NET" --ip "${LABIP[$s]}" --dns "${LABIP[dns]}" "${ports[@]}" \
+    --network "$NET" --ip "${LABIP[$s]}" --dns "${LABIP[dns]}" -e "LAB_DNS=${LABIP[dns]}" "${ports[@]}" \
     xmpp-lab/prosody:bookworm >/dev/null || die "could not create $name"
   "$DOCKER" cp "$LAB_DIR/prosody/$s/seed" "$name:/lab-seed" || die "could not copy the seed into $name"
   "$DOCKER" start "$name" >/dev/null || die "could not start $name"
