@@ -242,8 +242,10 @@ def _dane(f: Facts, g: Grade, dns: DnsEvidence | None, p: Mapping[str, Any]) -> 
     ]
 
 
-Check = Callable[[Facts, Grade, DnsEvidence | None, Mapping[str, Any]], list[Breach]]
-CHECKS: tuple[Check, ...] = (
+# Each check: (facts, grade, dns evidence or None, resolved policy) -> breaches.
+CHECKS: tuple[
+    Callable[[Facts, Grade, DnsEvidence | None, Mapping[str, Any]], list[Breach]], ...
+] = (
     _min_grade,
     _plaintext,
     _tls_version,
