@@ -167,7 +167,14 @@ class _Scanner:
         self.incomplete = False
         self.compressed = False
         self.selected_alpn: str | None = None
-        self.chunks = {name: chunks_for(name) for name in VERSIONS if name != "TLSv1.3"}
+        # TLS 1.2 chunks leave room for the TLS 1.3 suites in the first hello.
+        self.chunks = {
+            name: chunks_for(
+                name, MAX_SUITES_PER_HELLO - (len(TLS13_SUITES) if name == "TLSv1.2" else 0)
+            )
+            for name in VERSIONS
+            if name != "TLSv1.3"
+        }
         self.chunks["TLSv1.3"] = (TLS13_SUITES,)
         # (version, chunk index) -> first pick already made by a version probe, or None
         # when that chunk was refused.

@@ -7,7 +7,11 @@ import asyncio
 from tls_test_servers import FakeServer, connector, parse_client_hello, reset, server_hello
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import Deadline
-from ansible_collections.xmpp.encryption.plugins.module_utils._tls_scan import CHECKS, scan_tls
+from ansible_collections.xmpp.encryption.plugins.module_utils._tls_scan import (
+    CHECKS,
+    MAX_SUITES_PER_HELLO,
+    scan_tls,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._tls_wire import HRR_RANDOM
 
 
@@ -86,10 +90,16 @@ async def test_silence_ends_at_the_deadline():
 
 
 async def test_alert_to_everything():
+    sizes: list[tuple[int, int]] = []
+
     async def script(record, writer):
+        sizes.append((len(parse_client_hello(record)["suites"]), len(record) - 5))
         writer.write(b"\x15\x03\x03\x00\x02\x02\x28")  # fatal handshake_failure
 
     result = await run(script)
+    print("hellos (suites, bytes):", sizes)
+    assert all(n <= MAX_SUITES_PER_HELLO for n, _ in sizes)  # HOSTILE 16: no long offers
+    assert not any(256 <= size < 512 for _, size in sizes)
     assert result.error_code == "tls-alert"
     assert "handshake_failure" in result.error
     assert result.versions == dict.fromkeys(result.versions, False)
