@@ -1,0 +1,95 @@
+"""A small stub resolver for the DNS inspector: DO and CD bits, retries, TCP on truncation.
+
+Every query asks for DNSSEC records (DO) and sets Checking Disabled (CD), so a validating
+upstream hands over the data and signatures even when it would fail them: the inspector
+validates by itself. Each try has a short timeout so that one lost UDP packet costs one
+timeout, not the whole query; a truncated UDP answer (TC bit) is asked again over TCP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+try:
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.name
+    import dns.query
+    import dns.rdatatype
+
+    HAS_DNSPYTHON = True
+except ImportError:  # pragma: no cover - depends on the environment
+    HAS_DNSPYTHON = False
+
+
+class DnsQueryError(Exception):
+    """No usable answer from any nameserver after every try (timeouts, refusals, garbage)."""
+
+
+@dataclass(frozen=True)
+class QueryStats:
+    """What a query cost: packets sent, how many were answered over TCP, and timeouts."""
+
+    udp: int = 0
+    tcp: int = 0
+    timeouts: int = 0
+
+
+@dataclass
+class DnsClient:
+    """Queries ``nameservers`` in turn; results are cached per (name, type) for one run."""
+
+    nameservers: Sequence[str]
+    port: int = 53
+    timeout: float = 1.0
+    tries: int = 3
+    payload: int = 1232  # the DNS flag day 2020 size: no IP fragmentation
+    _cache: dict[tuple[str, int], dns.message.Message] = field(default_factory=dict, repr=False)
+    udp_sent: int = 0
+    tcp_sent: int = 0
+    timeouts: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.nameservers:
+            raise ValueError("at least one nameserver is needed")
+
+    def query(
+        self, qname: dns.name.Name | str, rdtype: dns.rdatatype.RdataType | str
+    ) -> dns.message.Message:
+        name = dns.name.from_text(qname) if isinstance(qname, str) else qname
+        rtype = dns.rdatatype.RdataType.make(rdtype)
+        key = (name.to_text().lower(), int(rtype))
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        answer = self._ask(name, rtype)
+        self._cache[key] = answer
+        return answer
+
+    def _ask(self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> dns.message.Message:
+        errors: list[str] = []
+        for attempt in range(self.tries):
+            server = self.nameservers[attempt % len(self.nameservers)]
+            request = dns.message.make_query(name, rdtype, want_dnssec=True, payload=self.payload)
+            request.flags |= dns.flags.RD | dns.flags.CD
+            try:
+                self.udp_sent += 1
+                response, used_tcp = dns.query.udp_with_fallback(
+                    request, server, timeout=self.timeout, port=self.port, ignore_unexpected=True
+                )
+            except dns.exception.Timeout:
+                self.timeouts += 1
+                errors.append(f"{server}: timeout")
+                continue
+            except (OSError, EOFError, dns.exception.DNSException) as exc:
+                errors.append(f"{server}: {exc.__class__.__name__}: {exc}")
+                continue
+            if used_tcp:
+                self.tcp_sent += 1
+            return response
+        raise DnsQueryError(f"no answer for {name} {rdtype.name}: {'; '.join(errors)}")
+
+    def stats(self) -> QueryStats:
+        return QueryStats(udp=self.udp_sent, tcp=self.tcp_sent, timeouts=self.timeouts)
