@@ -8,7 +8,7 @@ refuse an import listing every reason at once and change nothing. Codes:
 ``chain-untrusted``, ``chain-expired``, ``names-missing``, ``not-yet-valid``, ``expired``,
 ``expires-soon``, ``eku``.
 
-Warnings (``no-client-auth``) do not make an import invalid. The private key is read only to
+Advisories (``no-client-auth``) do not make an import invalid. The private key is read only to
 compare its public half with the certificate's: it is never returned, logged or put into a
 message.
 """
@@ -90,7 +90,7 @@ class ImportPolicy:
 @dataclass(frozen=True)
 class ImportReport:
     problems: tuple[Problem, ...]
-    warnings: tuple[Problem, ...] = ()
+    advisories: tuple[Problem, ...] = ()
     names: NameSet = field(default_factory=NameSet)
     missing_names: tuple[str, ...] = ()
     extra_names: tuple[str, ...] = ()
@@ -111,7 +111,7 @@ class ImportReport:
         return {
             "valid": self.valid,
             "problems": [p.as_dict() for p in self.problems],
-            "warnings": [p.as_dict() for p in self.warnings],
+            "advisories": [p.as_dict() for p in self.advisories],
             "names": {
                 "dns_ids": list(self.names.dns_ids),
                 "srv_ids": list(self.names.srv_ids),
@@ -374,20 +374,20 @@ def _eku_findings(leaf: x509.Certificate) -> tuple[list[Problem], list[Problem]]
     except x509.ExtensionNotFound:
         return [], []  # no EKU means any use
     problems: list[Problem] = []
-    warnings: list[Problem] = []
+    advisories: list[Problem] = []
     if ExtendedKeyUsageOID.SERVER_AUTH not in usages:
         problems.append(
             Problem("eku", "the certificate is not allowed for TLS servers (serverAuth)")
         )
     if ExtendedKeyUsageOID.CLIENT_AUTH not in usages:
-        warnings.append(
+        advisories.append(
             Problem(
                 "no-client-auth",
                 "no clientAuth usage: peers that check it will not accept this certificate for "
                 "outgoing s2s authentication (XEP-0178)",
             )
         )
-    return problems, warnings
+    return problems, advisories
 
 
 def _iso(moment: datetime) -> str:
@@ -451,7 +451,7 @@ def check_import(
     if not certs:
         return ImportReport(problems=tuple(problems))
     leaf = certs[0]
-    warnings: list[Problem] = []
+    advisories: list[Problem] = []
     if private_key is not None:
         problems += _key_problems(private_key, passphrase, leaf)
     info = describe_public_key(leaf.public_key())
@@ -462,9 +462,9 @@ def check_import(
     problems += chain_problems
     time_problems = _time_problems(certs, now, policy.min_days)
     problems += time_problems
-    eku_problems, eku_warnings = _eku_findings(leaf)
+    eku_problems, eku_advisories = _eku_findings(leaf)
     problems += eku_problems
-    warnings += eku_warnings
+    advisories += eku_advisories
     names = names_from_certificate(leaf)
     # Path validation last, and only when nothing simpler explains a failure already.
     if policy.trust_anchors is not None and not (chain_problems or time_problems or eku_problems):
@@ -479,7 +479,7 @@ def check_import(
         )
     return ImportReport(
         problems=tuple(problems),
-        warnings=tuple(warnings),
+        advisories=tuple(advisories),
         names=names,
         missing_names=diff.missing,
         extra_names=diff.extra,

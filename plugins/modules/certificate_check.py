@@ -144,7 +144,7 @@ problems:
   sample:
     - code: names-missing
       message: "the certificate does not cover DNS-ID:upload.example.org"
-warnings:
+advisories:
   description: Findings that do not make the certificate invalid (C(no-client-auth)).
   returned: always
   type: list

@@ -298,13 +298,13 @@ def test_key_type_policy(kind, size, accepted, expected):
     assert codes(run(pki, accepted_key_types=accepted)) == expected
 
 
-def test_eku_without_server_auth_and_warning_without_client_auth():
+def test_eku_without_server_auth_and_advisory_without_client_auth():
     pki = make_pki(eku=(ExtendedKeyUsageOID.CLIENT_AUTH,))
     assert codes(run(pki)) == ["eku"]
     server_only = make_pki(eku=(ExtendedKeyUsageOID.SERVER_AUTH,))
     report = run(server_only)
     assert report.valid
-    assert [w.code for w in report.warnings] == ["no-client-auth"]
+    assert [w.code for w in report.advisories] == ["no-client-auth"]
 
 
 def test_unreadable_inputs_are_problems_not_crashes(tmp_path):

@@ -81,6 +81,8 @@ def test_check_module_accepts_a_good_import(tmp_path, capsys):
     assert out["changed"] is False
     assert out["trusted"] is True
     assert out["problems"] == []
+    # "warnings" is a key Ansible itself reads (as strings to display): ours must not use it.
+    assert [a["code"] for a in out["advisories"]] == []
     assert out["days_left"] in (89, 90)
     assert len(out["fingerprint"].split(":")) == 32
 
