@@ -214,6 +214,8 @@ class Facts:
     plaintext_refused: bool | None
     starttls_injection: bool
     certificate: Mapping[str, Any]
+    tls_probed: bool = True  # False when tls_info ran without its TLS checks
+    missing: tuple[str, ...] = ()  # evidence the probe did not gather
 
     @property
     def fs_suites(self) -> tuple[CipherSuite, ...]:
@@ -241,7 +243,7 @@ class Facts:
         out: list[tuple[str, str, str]] = []
         require = f"{self.stream}_require_encryption = true"
         feats = self.features
-        if self.tls_mode != "direct":
+        if self.tls_mode != "direct" and feats:  # no features section: not probed
             if feats.get("starttls_offered") is False:
                 out.append(
                     (
@@ -346,7 +348,22 @@ def read_facts(result: Mapping[str, Any]) -> Facts:
         plaintext_refused=result.get("plaintext_refused"),
         starttls_injection=result.get("starttls_injection") is True,
         certificate=_map(result.get("certificate")),
+        tls_probed=bool(tls),
+        missing=_missing(result, tls),
     )
+
+
+def _missing(result: Mapping[str, Any], tls: Mapping[str, Any]) -> tuple[str, ...]:
+    """What a probe without an error still did not establish (a check left out, a lost scan)."""
+    ep = _map(result.get("endpoint"))
+    out = []
+    if ep.get("tls_mode") != "direct" and not _map(result.get("features")):
+        out.append("the stream features (is STARTTLS required? SASL before TLS?)")
+    if tls and not _map(result.get("certificate")):
+        out.append("the certificate")
+    if tls.get("complete") is False:
+        out.append("part of the TLS scan (connections were lost)")
+    return tuple(out)
 
 
 # --- sub-scores ------------------------------------------------------------------------------
@@ -477,6 +494,16 @@ def _finding(code: str, cap: str | None, reason: str, fix: str) -> Finding:
 def _protocol_caps(f: Facts) -> list[Finding]:
     out: list[Finding] = []
     v = f.versions
+    if not f.tls_probed:
+        out.append(
+            _finding(
+                "tls-not-probed",
+                "F",
+                "The TLS configuration was not probed, so nothing shows that it is sound.",
+                "Run tls_info with its TLS checks (versions, suites, groups).",
+            )
+        )
+        return out
     if not v:
         out.append(
             _finding(
@@ -605,16 +632,6 @@ def _certificate_caps(f: Facts) -> list[Finding]:
     out: list[Finding] = []
     cert = f.certificate
     if not cert:
-        if f.versions:
-            out.append(
-                _finding(
-                    "no-certificate",
-                    "F",
-                    "No server certificate was seen, so nobody can tell this server from an "
-                    "impostor.",
-                    FIX_CERT,
-                )
-            )
         return out
     key_type = str(cert.get("key_type") or "")
     bits = certificate_rsa_equivalent(cert)
@@ -718,6 +735,17 @@ def _warnings(f: Facts, renew_days: int) -> list[Finding]:
                 f"Some suites lack forward secrecy ({_names(f.non_fs_suites)}): a client "
                 "that picks one can have its sessions decrypted later with the server's key.",
                 FIX_CIPHERS,
+            )
+        )
+    if f.missing:
+        out.append(
+            _finding(
+                "incomplete-probe",
+                None,
+                "The probe did not establish " + "; ".join(f.missing) + ", so the grade "
+                "rests on part of the evidence.",
+                "Probe again with all checks; if connections were lost, lower the probe's "
+                "concurrency or raise its timeout.",
             )
         )
     if f.unknown_suites:

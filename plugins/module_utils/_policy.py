@@ -138,10 +138,21 @@ def _min_grade(f: Facts, g: Grade, dns: DnsEvidence | None, p: Mapping[str, Any]
 def _plaintext(f: Facts, g: Grade, dns: DnsEvidence | None, p: Mapping[str, Any]) -> list[Breach]:
     if not p["require_plaintext_refused"]:
         return []
-    return [
+    found = [
         Breach("plaintext", f.label, f"plaintext possible ({code}): {reason}", fix)
         for code, reason, fix in f.plaintext_findings()
     ]
+    if f.tls_mode != "direct" and not f.features:
+        # a rule that must hold is not shown to hold by a probe that did not look
+        found.append(
+            Breach(
+                "plaintext",
+                f.label,
+                "plaintext not verified: the stream features were not probed",
+                "Run tls_info with the features check.",
+            )
+        )
+    return found
 
 
 def _tls_version(f: Facts, g: Grade, dns: DnsEvidence | None, p: Mapping[str, Any]) -> list[Breach]:

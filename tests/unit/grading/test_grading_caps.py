@@ -40,7 +40,7 @@ CAP_CASES = [
     ("key-under-1024", "c2s", {"certificate.key_bits": 1000}, "F", "F"),
     ("md5-signature", "c2s", {"certificate.signature_algorithm": "md5WithRSAEncryption"}, "F", "F"),
     ("certificate-expired", "c2s", {"certificate.days_left": -1}, "F", "F"),
-    ("no-certificate", "c2s", {"certificate": None}, "F", "F"),
+    ("tls-not-probed", "c2s", {"tls": None}, "F", "F"),
     (
         "null-cipher",
         "c2s",
@@ -222,6 +222,9 @@ WARNING_CASES = [
     ),
     ("sha1-signature", "c2s", {"certificate.signature_algorithm": "sha1WithRSAEncryption"}),
     ("trust-unknown", "c2s", {"certificate.trusted": None}),
+    ("incomplete-probe", "c2s", {"features": None}),
+    ("incomplete-probe", "c2s", {"certificate": None}),
+    ("incomplete-probe", "c2s", {"tls.complete": False}),
     ("unknown-suite", "c2s", {"tls.cipher_suites.TLSv1.2": [AES128, "TLS_MADE_UP_WITH_NOTHING"]}),
 ]
 
@@ -347,3 +350,19 @@ def test_as_dict_shape():
 def test_missing_sections_do_not_crash():
     g = grade_endpoint({"endpoint": {"host": "h", "port": 1, "domain": "d", "stream": "c2s"}})
     assert g.grade == "F"
+
+
+def test_features_not_probed_is_no_plaintext_cap_but_no_a():
+    g = grade_endpoint(result_with({"features": None}), SECURE_DNS)
+    assert g.caps == ()
+    assert g.grade == "A-"
+    assert "stream features" in g.warnings[0].reason
+    # direct TLS has no stream features before TLS to miss
+    direct = grade_endpoint(result_with({"features": None}, tls_mode="direct"), SECURE_DNS)
+    assert direct.grade == "A+"
+
+
+def test_certificate_not_probed_scores_key_exchange_from_groups():
+    g = grade_endpoint(result_with({"certificate": None, "tls.groups": ["secp384r1"]}))
+    assert g.subscores.key_exchange == 100
+    assert [w.code for w in g.warnings] == ["incomplete-probe"]

@@ -143,6 +143,13 @@ def test_plaintext_not_tested_is_no_breach():
     assert evaluate_policy(result_with({"plaintext_refused": None})) == []
 
 
+def test_features_not_probed_is_a_plaintext_breach_on_starttls_only():
+    breaches = evaluate_policy(result_with({"features": None}))
+    assert codes(breaches) == ["plaintext"]
+    assert "not verified" in breaches[0].message
+    assert evaluate_policy(result_with({"features": None}, tls_mode="direct")) == []
+
+
 # --- min_tls_version -------------------------------------------------------------------------
 
 
