@@ -1,8 +1,11 @@
-"""Split a domain's verdict into named checks (the JUnit test cases), each with its breaches.
+"""Split a domain's verdict into named checks (the JUnit test cases), each with its reasons.
 
-The policy is the judge: a check fails exactly when the policy reported a breach that belongs
-to it, so a CI system's red and green agree with the run's verdict. The probe data only adds
-what was observed (shown as the test's output) and decides when a check cannot apply (no s2s
+The policy is the judge: a check fails only in a domain that breaks the policy, so a CI
+system's red and green agree with the run's verdict. A check fails when a policy breach
+belongs to it (by code), or when the domain's grade is below the policy's minimum and a
+grading cap of this check's kind is one of the reasons (so "certificate trusted" fails for a
+self-signed certificate, although the policy reports that only as a grade). The probe data
+adds what was observed (the test's output) and decides when a check cannot apply (no s2s
 endpoint, DANE not required, nothing could be probed): such checks are skipped, not passed.
 A breach whose code no check claims becomes a check of its own, so no breach is ever lost.
 """
@@ -13,10 +16,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._policy import POLICY_SCHEMA
 from ansible_collections.xmpp.encryption.plugins.module_utils._report_summary import (
     days_left,
     endpoint_grade,
     endpoint_label,
+    grade_rank,
     offered_versions,
 )
 
@@ -40,6 +45,7 @@ class Check:
     codes: frozenset[str]
     stream: str | None = None  # plaintext checks: only breaches on this stream
     observe: Callable[[Mapping[str, Any]], str] | None = None  # one line per probed endpoint
+    policy_key: str | None = None  # the policy switch that turns the check on or off
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,13 @@ class CheckResult:
     title: str
     status: str  # passed | failed | skipped
     breaches: tuple[Mapping[str, Any], ...] = ()
+    findings: tuple[Mapping[str, Any], ...] = ()  # grading caps behind a grade breach
     detail: str = ""  # what was observed (passed) or why skipped
+
+    @property
+    def reasons(self) -> tuple[Mapping[str, Any], ...]:
+        """Breaches then caps, each with ``message`` (or ``reason``) and ``fix``."""
+        return self.breaches + self.findings
 
 
 def _plaintext(r: Mapping[str, Any]) -> str:
@@ -116,11 +128,11 @@ def _tlsa(r: Mapping[str, Any]) -> str:
     return f"TLSA 3 1 1: {_map(r.get('certificate')).get('tlsa_3_1_1') or 'none'}"
 
 
+# Grading's codes for each way plaintext gets through, and the policy's one code for them all.
 _PLAINTEXT_CODES = frozenset(
     {
-        "plaintext-accepted",
-        "plaintext-allowed",
         "plaintext",
+        "plaintext-accepted",
         "starttls-not-offered",
         "starttls-not-required",
         "auth-before-tls",
@@ -129,20 +141,30 @@ _PLAINTEXT_CODES = frozenset(
     }
 )
 
+# Codes are the policy's (_policy.py) and grading's caps (_grading.py); docs/reports.md
+# lists them. Keep a new code of either in step here, or it becomes a "policy: code" case.
 CHECKS: tuple[Check, ...] = (
+    Check("reachable", "endpoints reachable", frozenset({"unreachable", "no-endpoints"})),
     Check(
-        "reachable",
-        "endpoints reachable",
-        frozenset({"unreachable", "no-endpoints", "probe-error"}),
+        "plaintext-c2s",
+        "plaintext refused (c2s)",
+        _PLAINTEXT_CODES,
+        "c2s",
+        _plaintext,
+        "require_plaintext_refused",
     ),
-    Check("plaintext-c2s", "plaintext refused (c2s)", _PLAINTEXT_CODES, "c2s", _plaintext),
-    Check("plaintext-s2s", "plaintext refused (s2s)", _PLAINTEXT_CODES, "s2s", _plaintext),
+    Check(
+        "plaintext-s2s",
+        "plaintext refused (s2s)",
+        _PLAINTEXT_CODES,
+        "s2s",
+        _plaintext,
+        "require_plaintext_refused",
+    ),
     Check(
         "min-tls-version",
         "minimum TLS version",
-        frozenset(
-            {"sslv2", "sslv3", "sslv3-only", "old-tls", "no-tls12", "no-tls", "min-tls-version"}
-        ),
+        frozenset({"tls-version", "sslv2", "sslv3", "sslv3-only", "old-tls", "no-tls12", "no-tls"}),
         observe=_versions,
     ),
     Check(
@@ -158,7 +180,6 @@ CHECKS: tuple[Check, ...] = (
                 "unknown-suite",
                 "compression",
                 "dh-under-2048",
-                "cipher-suites",
             }
         ),
         observe=_suites,
@@ -166,26 +187,20 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "forward-secrecy",
         "forward secrecy",
-        frozenset(
-            {
-                "no-forward-secrecy",
-                "not-all-forward-secret",
-                "partial-forward-secrecy",
-                "forward-secrecy",
-            }
-        ),
+        frozenset({"forward-secrecy", "no-forward-secrecy", "not-all-forward-secret"}),
         observe=_fs,
+        policy_key="require_forward_secrecy",
     ),
     Check(
         "certificate-trusted",
         "certificate trusted",
-        frozenset({"certificate-untrusted", "trust-unknown", "no-certificate", "self-signed"}),
+        frozenset({"certificate-untrusted", "trust-unknown", "no-certificate"}),
         observe=_trusted,
     ),
     Check(
         "certificate-name",
         "certificate name",
-        frozenset({"name-mismatch", "certificate-name"}),
+        frozenset({"name-mismatch"}),
         observe=_name,
     ),
     Check(
@@ -197,61 +212,87 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "days-left",
         "certificate days left",
-        frozenset({"certificate-expired", "certificate-expiring", "days-left"}),
+        frozenset({"certificate-days", "certificate-expired", "certificate-expiring"}),
         observe=_days,
     ),
     Check(
-        "s2s-authentication",
+        "s2s-cert-auth",
         "s2s certificate authentication",
-        frozenset({"s2s-no-client-auth", "s2s-authentication"}),
+        frozenset({"s2s-cert-auth", "s2s-no-client-auth"}),
         "s2s",
         _client_auth,
+        "require_s2s_cert_auth",
     ),
-    Check(
-        "min-grade",
-        "grade at least the minimum",
-        frozenset({"grade-below-minimum", "min-grade", "grade"}),
-        observe=_grade,
-    ),
+    Check("min-grade", "grade at least the minimum", frozenset({"grade"}), observe=_grade),
     Check(
         "dane",
         "DANE (TLSA) when required",
-        frozenset({"no-dane", "dane", "tlsa-mismatch", "srv-not-secure", "dnssec"}),
+        frozenset({"dane", "no-dane", "srv-not-secure"}),
         observe=_tlsa,
+        policy_key="require_dane",
     ),
 )
 CHECK_IDS = tuple(c.id for c in CHECKS)
-_POLICY_DANE_KEYS = ("require_dane", "dane_required", "dane")
-_POLICY_GRADE_KEYS = ("min_grade", "minimum_grade")
+_BY_ID = {c.id: c for c in CHECKS}
+_GRADE_CODES = next(c.codes for c in CHECKS if c.id == "min-grade")
 
 
-def _breach_stream(breach: Mapping[str, Any]) -> str | None:
-    """The stream a breach is about, read from its endpoint label or its code."""
-    words = f"{breach.get('endpoint', '')} {breach.get('code', '')}".replace("-", " ").split()
+def _required(check: Check, policy: Mapping[str, Any]) -> bool:
+    """Whether the policy asks for this check (its own default when the key is absent)."""
+    if check.policy_key is None:
+        return True
+    value = policy.get(check.policy_key)
+    if value is None:
+        key = POLICY_SCHEMA.get(check.policy_key)
+        return bool(key.default) if key is not None else True
+    return bool(value)
+
+
+def _stream(item: Mapping[str, Any]) -> str | None:
+    """The stream a breach or finding is about, read from its endpoint label or its code."""
+    words = f"{item.get('endpoint', '')} {item.get('code', '')}".replace("-", " ").split()
     for stream in ("c2s", "s2s"):
         if stream in words:
             return stream
     return None
 
 
-def assign(breaches: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list], list]:
-    """Breaches by check id, and the breaches no check claims (in the input's order)."""
+def _owner(item: Mapping[str, Any]) -> Check | None:
+    code = str(item.get("code", ""))
+    if code in _PLAINTEXT_CODES:
+        # A plaintext breach on an unknown stream is a client's problem first.
+        return _BY_ID["plaintext-s2s" if _stream(item) == "s2s" else "plaintext-c2s"]
+    return next((c for c in CHECKS if code in c.codes), None)
+
+
+def assign(items: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list], list]:
+    """Breaches (or findings) by check id, and those no check claims (in the input's order)."""
     by_check: dict[str, list[Mapping[str, Any]]] = {c.id: [] for c in CHECKS}
     unclaimed: list[Mapping[str, Any]] = []
-    for breach in breaches:
-        code = str(breach.get("code", ""))
-        if code in _PLAINTEXT_CODES:
-            # A plaintext breach on an unknown stream is a client's problem first.
-            by_check[
-                "plaintext-s2s" if _breach_stream(breach) == "s2s" else "plaintext-c2s"
-            ].append(breach)
-            continue
-        owner = next((c for c in CHECKS if code in c.codes), None)
+    for item in items:
+        owner = _owner(item)
         if owner is None:
-            unclaimed.append(breach)
+            unclaimed.append(item)
         else:
-            by_check[owner.id].append(breach)
+            by_check[owner.id].append(item)
     return by_check, unclaimed
+
+
+def grade_causes(
+    domain: Mapping[str, Any], policy: Mapping[str, Any]
+) -> tuple[Mapping[str, Any], ...]:
+    """The caps that hold the grade below the policy's minimum, when the policy says so."""
+    if not any(b.get("code") in _GRADE_CODES for b in domain.get("breaches") or ()):
+        return ()
+    minimum = policy.get("min_grade")
+    if not isinstance(minimum, str):
+        minimum = str(POLICY_SCHEMA["min_grade"].default)
+    caps = _map(domain.get("grade")).get("caps") or ()
+    return tuple(
+        c
+        for c in caps
+        if isinstance(c, Mapping) and grade_rank(str(c.get("cap", "F"))) > grade_rank(minimum)
+    )
 
 
 def _skip_reason(
@@ -259,15 +300,15 @@ def _skip_reason(
 ) -> str | None:
     if check.id == "reachable":
         return None if endpoints else "no endpoint was found to probe"
-    if check.id == "dane" and not any(policy.get(k) for k in _POLICY_DANE_KEYS):
-        return "the policy does not require DANE"
+    if not _required(check, policy):
+        return f"the policy does not require it ({check.policy_key} is false)"
     if check.id == "min-grade":
         return None
     relevant = [
         e for e in endpoints if check.stream in (None, _map(e.get("endpoint")).get("stream"))
     ]
     if not relevant:
-        return f"no {check.stream or ''} endpoint was found".replace("  ", " ")
+        return f"no {check.stream + ' ' if check.stream else ''}endpoint was found"
     if all(e.get("error") for e in relevant):
         return "no endpoint could be probed"
     return None
@@ -280,16 +321,16 @@ def _observed(
     policy: Mapping[str, Any],
 ) -> str:
     if check.id == "reachable":
-        lines = [
+        return "\n".join(
             f"{endpoint_label(e)}: "
             + (f"error {_map(e.get('error')).get('code', '?')}" if e.get("error") else "probed")
             for e in endpoints
-        ]
-        return "\n".join(lines)
+        )
     if check.id == "min-grade":
-        minimum = next((policy[k] for k in _POLICY_GRADE_KEYS if policy.get(k)), None)
         line = f"domain grade: {_map(domain.get('grade')).get('grade', '?')}"
-        return line + (f", policy minimum: {minimum}" if minimum else "")
+        return line + (
+            f", policy minimum: {policy['min_grade']}" if policy.get("min_grade") else ""
+        )
     lines = []
     for e in endpoints:
         if e.get("error") or check.stream not in (None, _map(e.get("endpoint")).get("stream")):
@@ -308,11 +349,15 @@ def domain_checks(
     by_check, unclaimed = assign(
         [b for b in domain.get("breaches") or () if isinstance(b, Mapping)]
     )
+    # Caps no check claims stay explained by the grade check's own breach message.
+    causes, _ = assign(grade_causes(domain, policy))
     results: list[CheckResult] = []
     for check in CHECKS:
         breaches = tuple(by_check[check.id])
-        if breaches:
-            results.append(CheckResult(check.id, check.title, FAILED, breaches))
+        # A cap only explains a check the policy did not already judge on its own.
+        findings = () if breaches or check.id == "min-grade" else tuple(causes[check.id])
+        if breaches or findings:
+            results.append(CheckResult(check.id, check.title, FAILED, breaches, findings))
             continue
         reason = _skip_reason(check, endpoints, policy)
         if reason is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._report_checks import (
@@ -39,13 +39,21 @@ def _elapsed(domain: Mapping[str, Any]) -> float:
     return total
 
 
-def _breach_text(breaches: Sequence[Mapping[str, Any]]) -> str:
+def _text(item: Mapping[str, Any]) -> str:
+    """A breach's message or a grading cap's reason."""
+    return str(item.get("message") or item.get("reason") or item.get("code") or "")
+
+
+def _reasons_text(result: CheckResult) -> str:
     parts = []
-    for b in breaches:
-        where = f" at {b['endpoint']}" if b.get("endpoint") else ""
-        parts.append(
-            f"[{b.get('code', '')}]{where}\n{b.get('message', '')}\nFix: {b.get('fix', '')}"
-        )
+    for kind, items in (("breach", result.breaches), ("grade cap", result.findings)):
+        for item in items:
+            where = f" at {item['endpoint']}" if item.get("endpoint") else ""
+            cap = f" (caps at {item['cap']})" if item.get("cap") else ""
+            parts.append(
+                f"{kind} [{item.get('code', '')}]{cap}{where}\n{_text(item)}\n"
+                f"Fix: {item.get('fix', '')}"
+            )
     return "\n\n".join(parts)
 
 
@@ -56,21 +64,17 @@ def _testcase(parent: ET.Element, domain: str, result: CheckResult) -> None:
         {"name": xml_text(result.title), "classname": xml_text(domain), "time": "0"},
     )
     if result.status == FAILED:
-        first = result.breaches[0]
-        message = str(first.get("message") or first.get("code") or "breach")
-        if len(result.breaches) > 1:
-            message += f" (and {len(result.breaches) - 1} more)"
+        reasons = result.reasons
+        message = _text(reasons[0]) or "breach"
+        if len(reasons) > 1:
+            message += f" (and {len(reasons) - 1} more)"
+        codes = dict.fromkeys(str(r.get("code")) for r in reasons)
         failure = ET.SubElement(
             case,
             "failure",
-            {
-                "message": xml_text(message[:MESSAGE_LIMIT]),
-                "type": xml_text(
-                    ",".join(dict.fromkeys(str(b.get("code")) for b in result.breaches))
-                ),
-            },
+            {"message": xml_text(message[:MESSAGE_LIMIT]), "type": xml_text(",".join(codes))},
         )
-        failure.text = xml_text(_breach_text(result.breaches))
+        failure.text = xml_text(_reasons_text(result))
     elif result.status == SKIPPED:
         ET.SubElement(case, "skipped", {"message": xml_text(result.detail)})
     elif result.detail:

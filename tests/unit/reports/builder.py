@@ -3,7 +3,7 @@
 Four domains, each a different story: good.example (A+), legacy.example (F: plaintext
 accepted, TLS 1.0, SASL PLAIN before TLS), selfsigned.example (T: a self-signed certificate
 whose subject carries markup, as a hostile server may send) and down.example (unreachable).
-The breaches stand in for the policy's: same shape, codes from docs/reports.md.
+Grades and breaches come from the collection's own grading and policy, as in a real run.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._grading import (
     endpoint_label,
     grade_domain,
     grade_endpoint,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._policy import (
+    evaluate_policy,
+    resolve_policy,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._report_document import (
     build_document,
@@ -124,22 +128,29 @@ def breach(code: str, result: dict | None, message: str, fix: str) -> dict:
     }
 
 
-def graded_domain(name: str, results: list[dict], breaches: list[dict], dns: dict | None) -> dict:
+def graded_domain(
+    name: str, results: list[dict], dns: dict | None, extra_breaches: list[dict] | None = None
+) -> dict:
+    """Grade each result, grade the domain, and hold the results against POLICY."""
     grades = [grade_endpoint(r, dns) for r in results]
-    endpoints = [
-        {**copy.deepcopy(r), "grade": g.as_dict()} for r, g in zip(results, grades, strict=True)
+    breaches = [
+        b.as_dict()
+        for r, g in zip(results, grades, strict=True)
+        for b in evaluate_policy(r, POLICY, dns=dns, grade=g)
     ]
     return {
         "domain": name,
         "grade": grade_domain(grades, name).as_dict(),
-        "breaches": breaches,
-        "endpoints": endpoints,
+        "breaches": breaches + list(extra_breaches or ()),
+        "endpoints": [
+            {**copy.deepcopy(r), "grade": g.as_dict()} for r, g in zip(results, grades, strict=True)
+        ],
     }
 
 
 def good() -> dict:
     results = [endpoint("good.example"), endpoint("good.example", "s2s")]
-    return graded_domain("good.example", results, [], SECURE_DNS)
+    return graded_domain("good.example", results, SECURE_DNS)
 
 
 def legacy() -> dict:
@@ -158,22 +169,7 @@ def legacy() -> dict:
         certificate__days_left=12,
     )
     s2s = endpoint("legacy.example", "s2s", tls__versions=versions, certificate__days_left=12)
-    breaches = [
-        breach(
-            "plaintext-accepted",
-            c2s,
-            "The server accepted a stream that never started TLS.",
-            "Set c2s_require_encryption = true and allow_unencrypted_plain_auth = false.",
-        ),
-        breach(
-            "old-tls",
-            c2s,
-            "TLS 1.0 and 1.1 are accepted.",
-            'Set ssl = { protocol = "tlsv1_2+" }.',
-        ),
-        breach("grade-below-minimum", None, "Grade F is below the minimum A.", "Fix the caps."),
-    ]
-    return graded_domain("legacy.example", [c2s, s2s], breaches, None)
+    return graded_domain("legacy.example", [c2s, s2s], None)
 
 
 def selfsigned() -> dict:
@@ -185,29 +181,12 @@ def selfsigned() -> dict:
         certificate__trust_error="self-signed certificate",
         certificate__days_left=300,
     )
-    breaches = [
-        breach(
-            "certificate-untrusted",
-            c2s,
-            "The certificate is not trusted: self-signed certificate.",
-            "Issue a certificate through the collection's certificate role.",
-        ),
-        breach("grade-below-minimum", None, "Grade T is below the minimum A.", "Fix the caps."),
-    ]
-    return graded_domain("selfsigned.example", [c2s], breaches, None)
+    return graded_domain("selfsigned.example", [c2s], None)
 
 
 def down() -> dict:
     c2s = unreachable("down.example")
-    breaches = [
-        breach(
-            "unreachable",
-            c2s,
-            "The endpoint could not be probed (timeout).",
-            "Check that the server runs and the firewall lets the prober in.",
-        )
-    ]
-    return graded_domain("down.example", [c2s], breaches, None)
+    return graded_domain("down.example", [c2s], None)
 
 
 def fleet() -> list[dict]:
@@ -218,7 +197,7 @@ def document(domains: list[dict] | None = None, **meta: Any) -> dict:
     args: dict[str, Any] = {
         "started": STARTED,
         "finished": FINISHED,
-        "policy": POLICY,
+        "policy": resolve_policy(POLICY),
         "collection_version": "0.1.0",
     }
     args.update(meta)
