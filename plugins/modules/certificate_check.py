@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: xmpp.encryption developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Check a certificate, its chain and its key before they are used (read-only)."""
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ description:
     an import before it changes anything.
   - The private key is only compared, never returned or logged.
 author:
-  - xmpp.encryption contributors
+  - xmpp.encryption developers (@xmpp-encryption)
 options:
   certificate_path:
     description:

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: xmpp.encryption developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Plan the names (and key) of an XMPP server's certificates from its inventory data."""
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ description:
     M(community.crypto.openssl_privatekey).
   - Reads nothing and changes nothing.
 author:
-  - xmpp.encryption contributors
+  - xmpp.encryption developers (@xmpp-encryption)
 options:
   domains:
     description:
