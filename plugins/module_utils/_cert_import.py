@@ -16,7 +16,7 @@ message.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -180,9 +180,9 @@ def _der_string(value: bytes, tag: int) -> str | None:
         return None
 
 
-def _normal_or_raw(func: object, raw: str) -> str:
+def _normal_or_raw(func: Callable[[str, str], str], raw: str) -> str:
     try:
-        return func(raw, "certificate")  # type: ignore[operator]
+        return func(raw, "certificate")
     except CertNameError:
         return raw.lower()  # kept so that it shows up as an extra name, never as a match
 
