@@ -229,7 +229,7 @@ class _Connections:
             self.opened += 1
             t, o = self.target, self.options
             try:
-                channel, _ = await open_channel(
+                channel, _features = await open_channel(
                     t.host,
                     t.port,
                     t.domain,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # only builds nodes, never parses
 from dataclasses import dataclass, field
+from typing import Union
 from xml.parsers import expat
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import ProbeError
@@ -48,7 +49,7 @@ class StreamClosed:
     end: int
 
 
-StreamEvent = StreamOpened | StreamElement | StreamClosed
+StreamEvent = Union[StreamOpened, StreamElement, StreamClosed]  # noqa: UP007 - pylint reads it
 
 
 def _clark(name: str) -> str:

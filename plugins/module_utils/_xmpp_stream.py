@@ -167,7 +167,7 @@ class FeaturesResult:
 def _local(tag: str) -> tuple[str, str]:
     """``{ns}name`` to ``(ns, name)``."""
     if tag.startswith("{"):
-        ns, _, name = tag[1:].partition("}")
+        ns, _sep, name = tag[1:].partition("}")
         return ns, name
     return "", tag
 
@@ -322,7 +322,8 @@ class XmppStream:
     async def read_features(self) -> StreamFeatures:
         """Read ``<stream:features>`` (servers without version 1.0 send none)."""
         header = self.header
-        assert header is not None  # open() comes first
+        if header is None:
+            raise RuntimeError("read_features() before open()")
         if not (header.version or "").startswith("1."):
             return StreamFeatures(header, False, False, (), False, ())
         end = time.monotonic() + self.phase_timeout

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: xmpp.encryption developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Probe one XMPP endpoint from outside: stream features, TLS and the certificate."""
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ description:
     O(fail_on_error=true) to make such an endpoint fail the task instead.
   - The module never changes anything.
 author:
-  - xmpp.encryption contributors
+  - xmpp.encryption developers (@xmpp-encryption)
 requirements:
   - cryptography
 options:
@@ -102,8 +104,8 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Runs the same in check mode - the module only reads.
     support: full
-    details: The module only reads; it runs the same in check mode.
 notes:
   - The plaintext test (C(features)) sends one SASL C(<auth/>) with a random, invalid
     user name and password (c2s) or one dialback C(<db:result/>) from a random C(.invalid)

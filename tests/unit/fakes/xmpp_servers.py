@@ -41,7 +41,7 @@ class Conn:
                 raise EOFError(f"client closed before sending {pattern!r}")
             self.buffer += data
             self.received += data
-        head, _, self.buffer = self.buffer.partition(pattern)
+        head, _sep, self.buffer = self.buffer.partition(pattern)
         return head + pattern
 
 
@@ -315,7 +315,7 @@ def blackhole() -> object:
     port = listener.getsockname()[1]
     fillers = []
     try:
-        for _ in range(4):
+        for _attempt in range(4):
             s = socket.socket()
             s.setblocking(False)
             with contextlib.suppress(BlockingIOError):

@@ -124,14 +124,14 @@ async def test_direct_mode_only_connects():
 async def test_injection_after_proceed_is_kept_apart():
     evil = b"<message from='evil'><body>hi</body></message>"
     async with FakeServer(behaviour_good(after_proceed=evil)) as srv:
-        chan, _ = await channel(srv)
+        chan = (await channel(srv))[0]
         await chan.close()
         assert chan.injected == evil
 
 
 async def test_injection_of_tls_looking_bytes_is_kept_apart():
     async with FakeServer(behaviour_good(after_proceed=TLS_SERVER_HELLO)) as srv:
-        chan, _ = await channel(srv)
+        chan = (await channel(srv))[0]
         await chan.close()
         assert chan.injected == TLS_SERVER_HELLO
 
@@ -440,17 +440,16 @@ async def test_plaintext_auth_verdicts(reply, refused):
 
 async def test_plaintext_auth_hang_up_counts_as_refused():
     hello = server_header() + features(mechanisms=("PLAIN",))
-    result, _ = await features_result(
-        script(expect_header(), send(hello), expect(b"</auth>"), close())
-    )
+    result = (
+        await features_result(script(expect_header(), send(hello), expect(b"</auth>"), close()))
+    )[0]
     assert result.plaintext_refused is True
     assert "hung up" in result.plaintext_evidence
 
 
 async def test_plaintext_auth_silence_is_unknown():
-    result, _ = await features_result(
-        behaviour_raw(server_header() + features(mechanisms=("PLAIN",))), phase_timeout=0.3
-    )
+    silent = behaviour_raw(server_header() + features(mechanisms=("PLAIN",)))
+    result = (await features_result(silent, phase_timeout=0.3))[0]
     assert result.plaintext_refused is None
     assert "no answer" in result.plaintext_evidence
 
