@@ -202,8 +202,11 @@ class Browser:
     def wait_for(self, expression: str) -> None:
         deadline = time.monotonic() + DEADLINE
         while time.monotonic() < deadline:
-            if self.js(expression):
-                return
+            try:
+                if self.js(expression):
+                    return
+            except RuntimeError:  # the page may not exist yet (about:blank, loading)
+                pass
             time.sleep(0.05)
         raise TimeoutError(f"never true: {expression}")
 
