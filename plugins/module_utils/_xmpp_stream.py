@@ -57,6 +57,7 @@ TLS_MODES = ("starttls", "direct")
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_PHASE_TIMEOUT = 10.0
 READ_CHUNK = 4096
+DIALBACK_WAIT = 3.0  # how long a refusal of plaintext dialback may take
 
 # Stream errors that say nothing about encryption: the request was refused for another reason.
 _NEUTRAL_STREAM_ERRORS = frozenset(
@@ -540,8 +541,15 @@ async def _try_plaintext_dialback(
     await xs.send(
         f"<db:result from={quoteattr(sender)} to={quoteattr(domain)}>{key}</db:result>".encode()
     )
-    end = time.monotonic() + xs.phase_timeout
-    event = await xs.next_element("plaintext dialback attempt", end)
+    # A server that requires TLS refuses at once; one that accepts starts verifying the key
+    # (DNS, a connection back to the sender), which can take long: silence means it went on.
+    wait = min(xs.phase_timeout, DIALBACK_WAIT)
+    try:
+        event = await xs.next_element("plaintext dialback attempt", time.monotonic() + wait)
+    except ProbeError as exc:
+        if exc.code != "phase-timeout":
+            raise
+        return False, f"no refusal within {wait:g} s: the server went on verifying dialback"
     ns, name = _local(event.element.tag)
     if ns == NS_DB and name == "result":
         kind = event.element.get("type", "none")

@@ -512,3 +512,18 @@ async def test_features_probe_is_one_connection_within_the_deadline():
     assert srv.connections == 1
     assert result.header.from_ == "example.org"
     assert result.as_dict()["sasl_mechanisms_before_tls"] == ["PLAIN"]
+
+
+async def test_plaintext_dialback_silence_means_it_went_on():
+    # A server that requires TLS refuses at once; silence means it is verifying the key.
+    hello = server_header("jabber:server", dialback=True) + features(dialback=True)
+    result = (await features_result(behaviour_raw(hello), stream="s2s", phase_timeout=0.3))[0]
+    assert result.plaintext_refused is False
+    assert "went on" in result.plaintext_evidence
+
+
+async def test_plaintext_dialback_hang_up_is_refused():
+    hello = server_header("jabber:server", dialback=True) + features(required=True)
+    behaviour = script(expect_header(), send(hello), expect(b"</db:result>"), close())
+    result = (await features_result(behaviour, stream="s2s"))[0]
+    assert result.plaintext_refused is True
