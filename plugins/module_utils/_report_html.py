@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -426,7 +427,11 @@ def _domain_body(index: int, domain: Mapping[str, Any]) -> str:
 def _policy_text(policy: Mapping[str, Any]) -> str:
     if not policy:
         return '<span class="muted">none given</span>'
-    return " ".join(f"<code>{h(k)}={h(v)}</code>" for k, v in policy.items())
+
+    def shown(value: Any) -> str:  # true/false and lists as the policy file spells them
+        return value if isinstance(value, str) else json.dumps(value, default=str)
+
+    return " ".join(f"<code>{h(k)}={h(shown(v))}</code>" for k, v in policy.items())
 
 
 def render_html(document: Mapping[str, Any]) -> str:
