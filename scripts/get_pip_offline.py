@@ -11,6 +11,9 @@ import sys
 # Only the real get-pip knows these two flags.
 UNKNOWN_FLAGS = {"--no-setuptools", "--no-wheel"}
 
-subprocess.run([sys.executable, "-m", "ensurepip", "--upgrade", "--default-pip"], check=True)
+# pip runs in a child process of its own: run in-process right after ensurepip, it does not
+# pick up the machine's pip configuration and certificate settings.
+python = sys.executable
+subprocess.run([python, "-m", "ensurepip", "--upgrade", "--default-pip"], check=True)  # noqa: S603
 args = [arg for arg in sys.argv[1:] if arg not in UNKNOWN_FLAGS]
-subprocess.run([sys.executable, "-m", "pip", "install", *args], check=True)
+subprocess.run([python, "-m", "pip", "install", *args], check=True)  # noqa: S603
