@@ -67,7 +67,8 @@ SERVERS = (
         "alice",
         11,
         "lab-ca",
-        "plaintext c2s and s2s allowed, PLAIN authentication without TLS allowed, STARTTLS optional",
+        "plaintext c2s and s2s allowed, PLAIN authentication without TLS allowed, "
+        "STARTTLS optional",
         {
             "c2s_require_encryption": False,
             "s2s_require_encryption": False,
@@ -194,7 +195,7 @@ options {{
   notify no;
 }};
 
-key "{TSIG_NAME.rstrip('.')}" {{
+key "{TSIG_NAME.rstrip(".")}" {{
   algorithm {TSIG_ALGORITHM};
   secret "{tsig_secret}";
 }};
@@ -212,7 +213,7 @@ view "outside" {{
     key-directory "/var/lib/bind/keys";
     dnssec-policy "xmpp-lab";
     inline-signing yes;
-    update-policy {{ grant {TSIG_NAME.rstrip('.')} zonesub ANY; }};
+    update-policy {{ grant {TSIG_NAME.rstrip(".")} zonesub ANY; }};
   }};
   zone "{BOGUS}" {{
     type primary;
@@ -235,7 +236,10 @@ view "inside" {{
 """
 
 
-ROOT_ZONE = "$TTL 300\n@ SOA localhost. root.localhost. 1 3600 600 86400 300\n@ NS localhost.\nlocalhost A 127.0.0.1\n"
+ROOT_ZONE = (
+    "$TTL 300\n@ SOA localhost. root.localhost. 1 3600 600 86400 300\n"
+    "@ NS localhost.\nlocalhost A 127.0.0.1\n"
+)
 
 
 def prosody_cfg(s: Server) -> str:
@@ -256,10 +260,10 @@ modules_enabled = {{
 }}
 
 interfaces = {{ "*" }}
-c2s_ports = {{ {PORTS['c2s']} }}
-c2s_direct_tls_ports = {{ {PORTS['c2s_direct_tls']} }}
-s2s_ports = {{ {PORTS['s2s']} }}
-s2s_direct_tls_ports = {{ {PORTS['s2s_direct_tls']} }}
+c2s_ports = {{ {PORTS["c2s"]} }}
+c2s_direct_tls_ports = {{ {PORTS["c2s_direct_tls"]} }}
+s2s_ports = {{ {PORTS["s2s"]} }}
+s2s_direct_tls_ports = {{ {PORTS["s2s_direct_tls"]} }}
 
 authentication = "internal_hashed"
 storage = "internal"
@@ -295,7 +299,9 @@ def render(lab: Path) -> None:
     sec = load_secrets(lab)
     write(
         lab / "tsig.key",
-        f'key "{TSIG_NAME.rstrip(".")}" {{\n  algorithm {TSIG_ALGORITHM};\n  secret "{sec["tsig"]}";\n}};\n',
+        f'key "{TSIG_NAME.rstrip(".")}" {{\n'
+        f"  algorithm {TSIG_ALGORITHM};\n"
+        f'  secret "{sec["tsig"]}";\n}};\n',
         0o600,
     )
     dns = lab / "dns"
@@ -324,7 +330,10 @@ def roots(lab: Path) -> None:
     for _ in range(60):
         try:
             write(lab / "pebble-root.pem", fetch(f"{base}/roots/0", lab / "pebble-minica.pem"))
-            write(lab / "pebble-intermediate.pem", fetch(f"{base}/intermediates/0", lab / "pebble-minica.pem"))
+            write(
+                lab / "pebble-intermediate.pem",
+                fetch(f"{base}/intermediates/0", lab / "pebble-minica.pem"),
+            )
             return
         except OSError as exc:
             last = exc
@@ -365,7 +374,11 @@ def description(lab: Path) -> dict[str, object]:
                 "http01_webroot": WEBROOT,
             }
         )
-    ds = (lab / "dnssec-trust-anchor.ds").read_text().split("\n") if (lab / "dnssec-trust-anchor.ds").exists() else []
+    ds = (
+        (lab / "dnssec-trust-anchor.ds").read_text().split("\n")
+        if (lab / "dnssec-trust-anchor.ds").exists()
+        else []
+    )
     return {
         "version": 1,
         "lab_dir": str(lab),
@@ -382,7 +395,12 @@ def description(lab: Path) -> dict[str, object]:
             "trust_anchor": trust["dnssec_trust_anchor"],
             "ds": [line for line in ds if line.strip()],
         },
-        "tsig": {"name": TSIG_NAME, "algorithm": TSIG_ALGORITHM, "secret": sec["tsig"], "file": trust["tsig_key"]},
+        "tsig": {
+            "name": TSIG_NAME,
+            "algorithm": TSIG_ALGORITHM,
+            "secret": sec["tsig"],
+            "file": trust["tsig_key"],
+        },
         "acme": {
             "container": "xmpp-lab-acme",
             "address": f"127.0.0.{ACME_OCTET}",
@@ -408,7 +426,7 @@ def main(argv: list[str]) -> int:
     elif argv[1] == "roots":
         roots(lab)
     else:
-        write(lab / "lab.json", json.dumps(description(lab), indent=2) + "\n")
+        write(lab / "lab.json", json.dumps(description(lab), indent=2) + "\n", 0o600)
     return 0
 
 

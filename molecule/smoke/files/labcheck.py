@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Checks the smoke scenario runs from the controller against the lab's published ports.
+
+Each subcommand prints one JSON object and exits 0; the playbook decides pass or fail from
+the facts, so every check can fail there with a readable message.
+  stream ADDR PORT DOMAIN NAMESPACE TLS(none|direct) CAFILE   (CAFILE "-": do not verify)
+  dnssec ADDR PORT ANCHOR_FILE NAME TYPE
+  update ADDR PORT ZONE TSIG_NAME TSIG_ALGORITHM TSIG_SECRET
+  acme DIRECTORY_URL CAFILE
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import socket
+import ssl
+import sys
+import time
+import urllib.request
+from typing import Any
+
+import dns.dnssec
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+import dns.tsigkeyring
+import dns.update
+import dns.zonefile
+
+HEADER = re.compile(rb"<stream:stream\b[^>]*>")
+READ_LIMIT = 65536
+DEADLINE = 5.0
+
+
+def stream(
+    addr: str, port: str, domain: str, namespace: str, tls: str, cafile: str
+) -> dict[str, Any]:
+    """Open a stream and read until the server's stream header is complete."""
+    sock: socket.socket = socket.create_connection((addr, int(port)), timeout=DEADLINE)
+    try:
+        if tls == "direct":
+            ctx = ssl.create_default_context(cafile=None if cafile == "-" else cafile)
+            if cafile == "-":  # a self-signed lab host: read its header all the same
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            sock = ctx.wrap_socket(sock, server_hostname=domain)
+        sock.sendall(
+            f"<?xml version='1.0'?><stream:stream to='{domain}' xmlns='{namespace}' "
+            "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>".encode()
+        )
+        data = b""
+        end = time.monotonic() + DEADLINE
+        while not HEADER.search(data) and len(data) < READ_LIMIT and time.monotonic() < end:
+            sock.settimeout(max(0.1, end - time.monotonic()))
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        sock.close()
+    match = HEADER.search(data)
+    header = match.group(0).decode(errors="replace") if match else ""
+    return {
+        "header": header,
+        "namespace_ok": f"xmlns='{namespace}'" in header or f'xmlns="{namespace}"' in header,
+        "from_ok": f"from='{domain}'" in header or f'from="{domain}"' in header,
+        "stream_error": b"<stream:error" in data,
+    }
+
+
+class Chain:
+    """Walks a DNSSEC chain from an answer's signer up to the lab's trust anchor."""
+
+    def __init__(self, addr: str, port: int, anchor: dns.rrset.RRset) -> None:
+        self.addr, self.port, self.anchor = addr, port, anchor
+
+    def query(
+        self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType
+    ) -> tuple[dns.rrset.RRset, dns.rrset.RRset]:
+        msg = dns.message.make_query(name, rdtype, want_dnssec=True)
+        resp = dns.query.tcp(msg, self.addr, port=self.port, timeout=DEADLINE)
+        if resp.rcode() != dns.rcode.NOERROR:
+            raise dns.dnssec.ValidationFailure(
+                f"{name} {rdtype.name}: {dns.rcode.to_text(resp.rcode())}"
+            )
+        rrset = resp.find_rrset(resp.answer, name, dns.rdataclass.IN, rdtype)
+        sigs = resp.find_rrset(resp.answer, name, dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype)
+        return rrset, sigs
+
+    def keys(self, zone: dns.name.Name) -> dns.rrset.RRset:
+        dnskey, sigs = self.query(zone, dns.rdatatype.DNSKEY)
+        if zone == self.anchor.name:
+            dns.dnssec.validate(dnskey, sigs, {zone: self.anchor})
+            return dnskey
+        ds = self.validated(zone, dns.rdatatype.DS)
+        digests = {(d.key_tag, d.digest) for d in ds}
+        if not any(
+            (dns.dnssec.key_id(k), dns.dnssec.make_ds(zone, k, d.digest_type).digest) in digests
+            for k in dnskey
+            for d in ds
+        ):
+            raise dns.dnssec.ValidationFailure(f"no DNSKEY of {zone} matches its DS")
+        dns.dnssec.validate(dnskey, sigs, {zone: dnskey})
+        return dnskey
+
+    def validated(self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> dns.rrset.RRset:
+        rrset, sigs = self.query(name, rdtype)
+        signer = sigs[0].signer
+        dns.dnssec.validate(rrset, sigs, {signer: self.keys(signer)})
+        return rrset
+
+
+def dnssec(addr: str, port: str, anchor_file: str, name: str, rdtype: str) -> dict[str, Any]:
+    with open(anchor_file, encoding="ascii") as handle:
+        (anchor,) = dns.zonefile.read_rrsets(handle.read(), rdclass=None)
+    chain = Chain(addr, int(port), anchor)
+    try:
+        rrset = chain.validated(dns.name.from_text(name), dns.rdatatype.from_text(rdtype))
+    except (dns.dnssec.ValidationFailure, KeyError) as exc:
+        return {"validated": False, "reason": str(exc) or type(exc).__name__, "records": []}
+    return {"validated": True, "reason": "", "records": sorted(r.to_text() for r in rrset)}
+
+
+def _txt(addr: str, port: int, name: dns.name.Name, expect: bool) -> list[str]:
+    """TXT data at NAME; polls briefly because BIND signs an update before it serves it."""
+    end = time.monotonic() + 3.0
+    while True:
+        resp = dns.query.tcp(dns.message.make_query(name, "TXT"), addr, port=port, timeout=DEADLINE)
+        found = [
+            r.to_text() for rrset in resp.answer for r in rrset if rrset.rdtype == dns.rdatatype.TXT
+        ]
+        if bool(found) == expect or time.monotonic() > end:
+            return found
+        time.sleep(0.1)
+
+
+def update(
+    addr: str, port: str, zone: str, key_name: str, algorithm: str, secret: str
+) -> dict[str, Any]:
+    """A TSIG-signed update is applied; the same update unsigned is refused and leaves nothing."""
+    nport = int(port)
+    keyring = dns.tsigkeyring.from_text({key_name: (algorithm, secret)})
+    token = secrets.token_hex(6)
+    signed_name = dns.name.from_text(f"_smoke-signed-{token}.{zone}")
+    unsigned_name = dns.name.from_text(f"_smoke-unsigned-{token}.{zone}")
+
+    signed = dns.update.UpdateMessage(
+        zone, keyring=keyring, keyname=key_name, keyalgorithm=algorithm
+    )
+    signed.add(signed_name, 60, "TXT", f'"{token}"')
+    signed_rcode = dns.query.tcp(signed, addr, port=nport, timeout=DEADLINE).rcode()
+    signed_seen = _txt(addr, nport, signed_name, expect=True)
+
+    cleanup = dns.update.UpdateMessage(
+        zone, keyring=keyring, keyname=key_name, keyalgorithm=algorithm
+    )
+    cleanup.delete(signed_name)
+    cleanup_rcode = dns.query.tcp(cleanup, addr, port=nport, timeout=DEADLINE).rcode()
+
+    unsigned = dns.update.UpdateMessage(zone)
+    unsigned.add(unsigned_name, 60, "TXT", f'"{token}"')
+    unsigned_rcode = dns.query.tcp(unsigned, addr, port=nport, timeout=DEADLINE).rcode()
+    unsigned_seen = _txt(addr, nport, unsigned_name, expect=True)
+    return {
+        "signed_rcode": dns.rcode.to_text(signed_rcode),
+        "signed_visible": f'"{token}"' in signed_seen,
+        "cleanup_rcode": dns.rcode.to_text(cleanup_rcode),
+        "unsigned_rcode": dns.rcode.to_text(unsigned_rcode),
+        "unsigned_visible": bool(unsigned_seen),
+    }
+
+
+def acme(url: str, cafile: str) -> dict[str, Any]:
+    ctx = ssl.create_default_context(cafile=cafile)
+    with urllib.request.urlopen(url, context=ctx, timeout=DEADLINE) as resp:  # noqa: S310 (lab URL)
+        directory = json.loads(resp.read())
+    try:
+        with urllib.request.urlopen(url, context=ssl.create_default_context(), timeout=DEADLINE):  # noqa: S310
+            untrusted = "accepted"
+    except (ssl.SSLError, OSError) as exc:
+        untrusted = f"refused: {type(exc).__name__}"
+    return {"keys": sorted(directory), "without_minica": untrusted}
+
+
+COMMANDS = {"stream": (stream, 6), "dnssec": (dnssec, 5), "update": (update, 6), "acme": (acme, 2)}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 2 or argv[1] not in COMMANDS or len(argv) - 2 != COMMANDS[argv[1]][1]:
+        print(__doc__, file=sys.stderr)
+        return 2
+    func = COMMANDS[argv[1]][0]
+    try:
+        result = func(*argv[2:])
+    except (OSError, dns.exception.DNSException, ValueError) as exc:
+        result = {"error": f"{type(exc).__name__}: {exc}"}
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
