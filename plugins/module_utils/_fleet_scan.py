@@ -227,6 +227,11 @@ def _validate(options: ScanOptions) -> dict[str, Any]:
     unknown = set(options.families) - set(FAMILIES)
     if unknown or not options.families:
         raise ScanError(f"address families must be among {', '.join(FAMILIES)}")
+    if options.timeout <= 0 or options.connect_timeout <= 0 or options.dns_timeout <= 0:
+        raise ScanError("timeouts must be positive")
+    unknown_checks = options.checks - set(CHECKS)
+    if unknown_checks:
+        raise ScanError(f"unknown checks {sorted(unknown_checks)}; choose from {list(CHECKS)}")
     check_trust_anchor(options.trust_anchor)
     if options.ca_path is not None and "certificate" in options.checks:
         try:
@@ -456,6 +461,42 @@ def check_trust_anchor(path: str | None) -> None:
         raise ScanError(str(exc)) from exc
 
 
+def requests_from(
+    domains: Sequence[str],
+    components: Sequence[str] = (),
+    endpoints: Sequence[Mapping[str, Any]] = (),
+) -> list[DomainRequest]:
+    """The module's three lists as requests: domains, s2s-only components, explicit endpoints."""
+    by_domain: dict[str, list[Mapping[str, Any]]] = {}
+    for ep in endpoints:
+        name = str(ep.get("domain") or "").strip().rstrip(".").lower()
+        if not name:
+            raise ScanError("every explicit endpoint needs its domain")
+        by_domain.setdefault(name, []).append(ep)
+    out = [DomainRequest(d) for d in domains if d.strip().rstrip(".").lower() not in by_domain]
+    out += [
+        DomainRequest(c, streams=("s2s",))
+        for c in components
+        if c.strip().rstrip(".").lower() not in by_domain
+    ]
+    out += [DomainRequest(d, endpoints=tuple(eps)) for d, eps in by_domain.items()]
+    if not out:
+        raise ScanError("nothing to scan: give domains, components or endpoints")
+    return out
+
+
+def system_nameservers() -> list[str]:
+    """The nameservers of the system resolver configuration (empty when there is none)."""
+    try:
+        import dns.resolver
+    except ImportError:  # pragma: no cover - the module checks HAS_DNSPYTHON first
+        return []
+    try:
+        return [str(ns) for ns in dns.resolver.Resolver().nameservers]
+    except dns.resolver.NoResolverConfiguration:
+        return []
+
+
 def run_scan(requests: Sequence[DomainRequest], options: ScanOptions) -> dict[str, Any]:
     """What the ``scan`` module does: one blocking run over the whole fleet."""
     return asyncio.run(scan_fleet(requests, options)).as_dict()
@@ -470,6 +511,8 @@ __all__ = [
     "FleetStats",
     "ScanError",
     "ScanOptions",
+    "requests_from",
     "run_scan",
     "scan_fleet",
+    "system_nameservers",
 ]
