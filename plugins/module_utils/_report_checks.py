@@ -350,7 +350,7 @@ def domain_checks(
         [b for b in domain.get("breaches") or () if isinstance(b, Mapping)]
     )
     # Caps no check claims stay explained by the grade check's own breach message.
-    causes, _ = assign(grade_causes(domain, policy))
+    causes = assign(grade_causes(domain, policy))[0]
     results: list[CheckResult] = []
     for check in CHECKS:
         breaches = tuple(by_check[check.id])

@@ -208,7 +208,7 @@ def _yes_no(value: Any, good: bool = True) -> str:
 
 def grade_chart(grades: Mapping[str, int]) -> str:
     """The grade distribution as a small inline SVG bar chart (no script, no external font)."""
-    width, height, bar, gap, top, base = 9 * 34, 130, 26, 8, 16, 108
+    width, height, bar_w, gap, top, base = 9 * 34, 130, 26, 8, 16, 108
     peak = max([*grades.values(), 1])
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -216,21 +216,23 @@ def grade_chart(grades: Mapping[str, int]) -> str:
     ]
     for i, letter in enumerate(GRADE_LETTERS):
         n = int(grades.get(letter, 0))
-        x = 4 + i * (bar + gap)
+        x = 4 + i * (bar_w + gap)
         bar_h = round((base - top) * n / peak)
         y = base - bar_h
         parts.append(f"<g><title>{h(letter)}: {n} domain(s)</title>")
         if n:
             parts.append(
-                f'<rect x="{x}" y="{y}" width="{bar}" height="{bar_h}" rx="3" '
+                f'<rect x="{x}" y="{y}" width="{bar_w}" height="{bar_h}" rx="3" '
                 f'fill="{GRADE_COLOURS[letter]}"/>'
-                f'<text x="{x + bar / 2}" y="{y - 4}" text-anchor="middle" font-size="11" '
+                f'<text x="{x + bar_w / 2}" y="{y - 4}" text-anchor="middle" font-size="11" '
                 f'fill="#1f2328">{n}</text>'
             )
         else:
-            parts.append(f'<rect x="{x}" y="{base - 2}" width="{bar}" height="2" fill="#d8dde3"/>')
+            parts.append(
+                f'<rect x="{x}" y="{base - 2}" width="{bar_w}" height="2" fill="#d8dde3"/>'
+            )
         parts.append(
-            f'<text x="{x + bar / 2}" y="{base + 16}" text-anchor="middle" font-size="12" '
+            f'<text x="{x + bar_w / 2}" y="{base + 16}" text-anchor="middle" font-size="12" '
             f'font-weight="600" fill="#5f6670">{h(letter)}</text></g>'
         )
     parts.append("</svg>")

@@ -19,8 +19,8 @@ description:
     pull-request comment).
   - Each file is written to a temporary name and renamed, so a reader never sees half a
     report. A file whose content would not change is not touched.
-  - Run it where the reports should land, usually the controller
-    (C(delegate_to: localhost) and C(run_once: true)).
+  - "Run it where the reports should land, usually the controller
+    (C(delegate_to: localhost) and C(run_once: true))."
 author:
   - xmpp.encryption developers (@xmpp-encryption)
 options:

@@ -118,7 +118,7 @@ def test_csp_allows_exactly_the_page_own_script_and_style(page):
 def test_hostile_subject_is_text_not_markup(html_text, page):
     assert len(page.all("script")) == 1
     assert page.all("img") == []
-    assert not any("onerror" in attrs for _, attrs in page.tags)
+    assert not any("onerror" in attrs for _tag, attrs in page.tags)
     assert builder.HOSTILE_SUBJECT in page.text
     assert "&lt;script&gt;document.title=&#x27;PWNED&#x27;&lt;/script&gt;" in html_text
 
@@ -147,7 +147,7 @@ def test_hostile_text_everywhere_stays_text(hostile):
     assert len(page.all("script")) == 1
     assert len(page.all("svg")) == 1
     assert page.all("textarea") == []
-    for _, attrs in page.tags:
+    for _tag, attrs in page.tags:
         assert not any(name.startswith("on") for name in attrs)
     shown = hostile.replace("\x00", "\ufffd").replace("\x1b", "\ufffd")
     assert any(shown in t for t in page.text)

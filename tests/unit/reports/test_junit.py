@@ -61,7 +61,7 @@ def test_one_suite_per_domain_with_every_check_and_consistent_counts():
 
 
 def test_a_passing_domain_has_no_failure():
-    _, by_name = suites(render_junit(builder.document()))
+    by_name = suites(render_junit(builder.document()))[1]
     good = by_name["good.example"]
     assert good.get("failures") == "0"
     props = {p.get("name"): p.get("value") for p in good.iter("property")}
@@ -74,7 +74,7 @@ def test_a_passing_domain_has_no_failure():
 def test_failures_carry_the_policy_message_and_fix():
     doc = builder.document()
     legacy = next(d for d in doc["domains"] if d["domain"] == "legacy.example")
-    _, by_name = suites(render_junit(doc))
+    by_name = suites(render_junit(doc))[1]
     failure = case(by_name["legacy.example"], "plaintext refused (c2s)").find("failure")
     plaintext = [b for b in legacy["breaches"] if b["code"] == "plaintext"]
     assert plaintext
@@ -92,7 +92,7 @@ def test_failures_carry_the_policy_message_and_fix():
 
 def test_self_signed_fails_certificate_trusted_through_the_grade():
     doc = builder.document()
-    _, by_name = suites(render_junit(doc))
+    by_name = suites(render_junit(doc))[1]
     suite = by_name["selfsigned.example"]
     failure = case(suite, "certificate trusted").find("failure")
     assert failure is not None
@@ -103,7 +103,7 @@ def test_self_signed_fails_certificate_trusted_through_the_grade():
 
 
 def test_unreachable_domain_fails_reachable_and_skips_the_rest():
-    _, by_name = suites(render_junit(builder.document()))
+    by_name = suites(render_junit(builder.document()))[1]
     suite = by_name["down.example"]
     assert case(suite, "endpoints reachable").find("failure") is not None
     skipped = case(suite, "certificate trusted").find("skipped")
@@ -123,7 +123,7 @@ def test_dane_is_skipped_unless_the_policy_requires_it():
 def test_a_breach_no_check_claims_gets_a_test_case_of_its_own():
     domain = builder.good()
     domain["breaches"] = [builder.breach("brand-new-rule", None, "Something new.", "Do this.")]
-    _, by_name = suites(render_junit(builder.document([domain])))
+    by_name = suites(render_junit(builder.document([domain])))[1]
     failure = case(by_name["good.example"], "policy: brand-new-rule").find("failure")
     assert failure.get("message") == "Something new."
     assert "Fix: Do this." in failure.text
@@ -144,7 +144,7 @@ def test_hostile_strings_stay_well_formed_and_readable(hostile):
     domain["breaches"][0]["fix"] = hostile
     text = render_junit(builder.document([domain]))
     XSD.validate(text)
-    _, by_name = suites(text)
+    by_name = suites(text)[1]
     failure = case(by_name["selfsigned.example"], "grade at least the minimum").find("failure")
     printable = "".join(ch if ch >= " " and ch != "\ud800" else "\ufffd" for ch in hostile)
     assert failure.get("message").startswith("trust " + printable)
