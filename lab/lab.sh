@@ -10,7 +10,7 @@ set -euo pipefail
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$LAB_SRC")
 LAB_DIR=${XMPP_LAB_DIR:-$REPO/.lab}
-DOCKER=/usr/bin/docker
+DOCKER=${XMPP_LAB_DOCKER:-/usr/bin/docker} # XMPP_LAB_DOCKER: a stand-in for tests
 [[ -x $DOCKER ]] || DOCKER=$(command -v docker || echo docker)
 
 # shellcheck source=lab/lib.sh
@@ -21,9 +21,17 @@ usage() {
   exit 2
 }
 
+# One lab per machine and engineers share it: up and down never run at the same time.
+take_lock() {
+  mkdir -p "$LAB_DIR" || die "cannot create the lab folder $LAB_DIR"
+  exec 9>"$LAB_DIR/.lock"
+  flock -w 600 9 || die "another lab.sh up/down has held $LAB_DIR/.lock for 10 minutes"
+}
+
 main() {
   local cmd=${1:-}
   shift || true
+  [[ $cmd == up || $cmd == down ]] && take_lock
   case $cmd in
     up)
       [[ $# -eq 0 ]] || usage

@@ -30,12 +30,13 @@ need_docker() {
 }
 
 # The first http(s) URI of the machine's own apt sources for Debian's main archive.
+# XMPP_LAB_APT_ETC only exists so the "no mirror" error can be tested.
 find_mirror() {
-  local uri
-  uri=$(grep -hE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null \
+  local uri etc=${XMPP_LAB_APT_ETC:-/etc/apt}
+  uri=$(grep -hE '^[[:space:]]*URIs:' "$etc"/sources.list.d/*.sources 2>/dev/null \
     | awk '{for (i = 2; i <= NF; i++) print $i}' | grep -E '^https?://' | grep -v -- '-security' | head -n1 || true)
   if [[ -z $uri ]]; then
-    uri=$(grep -hE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+    uri=$(grep -hE '^[[:space:]]*deb[[:space:]]' "$etc"/sources.list "$etc"/sources.list.d/*.list 2>/dev/null \
       | sed -E 's/\[[^]]*\]//' | awk '{print $2}' | grep -E '^https?://' | grep -v -- '-security' | head -n1 || true)
   fi
   printf '%s' "$uri"
@@ -76,7 +77,7 @@ build_image() {
   local name=$1 dir=$LAB_SRC/images/$1 image=xmpp-lab/$1:bookworm hash base_id mirror
   base_id=$("$DOCKER" image inspect -f '{{.Id}}' "$BASE_IMAGE")
   hash=$( (
-    cd "$dir"
+    cd "$dir" || exit 1
     find . -type f -print0 | sort -z | xargs -0 sha256sum
     echo "$base_id"
   ) | sha256sum | cut -c1-16)
