@@ -1,0 +1,327 @@
+"""`make bench`: this prober beside sslyze and testssl.sh on the lab's endpoints.
+
+For each lab server's c2s and s2s STARTTLS port, on bare loopback and again through a relay
+that delays each direction by ``--delay`` (25 ms: a 50 ms round trip, a nearby server), it
+times, each as a process of its own:
+
+- ``prober``: the collection's core (``_endpoint_probe``) doing a full probe (features,
+  versions, suites, groups, certificate) through ``benchmarks/probe.py``;
+- ``tls_info``: the same through Ansible (``ansible localhost -m xmpp.encryption.tls_info``);
+- ``sslyze``: sslyze 6.3's default (full) scan;
+- ``sslyze-same``: sslyze limited to what the prober reports (suites per version, curves,
+  certificate);
+- ``testssl``: testssl.sh with protocols, each cipher per protocol, server defaults and
+  forward secrecy (``-p -E -S -f``); by default on one endpoint only, it takes minutes.
+
+Connections are counted by the relay (accepted connections per listener) for every tool;
+the prober also counts its own. Then 30 endpoints probed together against one, both ways.
+The table goes to stdout; everything measured to ``.build/bench/results.json``.
+Nothing here asserts a figure: the goals are reported beside what was measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.peers import (  # noqa: E402
+    SSLYZE_COMPARABLE,
+    PeerError,
+    run_sslyze,
+    run_testssl,
+)
+from benchmarks.relay import ask  # noqa: E402
+
+LAB_DIR = Path(os.environ.get("XMPP_LAB_DIR", REPO / ".lab"))
+OUT = REPO / ".build" / "bench"
+PYTHON = sys.executable
+STREAM_PORTS = {"c2s": 5222, "s2s": 5269}
+RELAY_BASE = 41  # 127.0.0.41.. relay the lab's servers one by one
+ALIAS_BASE = 61  # 127.0.0.61..75: 15 aliases x 2 ports = 30 endpoints for the fleet run
+CONTROL = ("127.0.0.40", 7040)
+FLEET = 30
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    server: str
+    address: str
+    port: int
+    domain: str
+    stream: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.server}-{self.stream}"
+
+    def via(self, address: str) -> Endpoint:
+        return Endpoint(self.server, address, self.port, self.domain, self.stream)
+
+    def spec(self) -> str:
+        return f"{self.address}:{self.port}:{self.domain}:{self.stream}"
+
+
+@dataclass(frozen=True)
+class Row:
+    condition: str  # loopback | +25ms
+    endpoint: str
+    tool: str
+    seconds: float | None
+    connections: int | None
+    note: str = ""
+
+
+def lab() -> dict:
+    path = LAB_DIR / "lab.json"
+    if not path.exists():
+        sys.exit(f"{path} is missing: bring the lab up (lab/lab.sh up)")
+    return json.loads(path.read_text())
+
+
+def endpoints(doc: dict) -> list[Endpoint]:
+    return [
+        Endpoint(s["name"], s["address"], s["ports"][stream], s["domain"], stream)
+        for s in doc["servers"]
+        for stream in STREAM_PORTS
+    ]
+
+
+@contextmanager
+def relay(routes: Sequence[str], delay: float) -> Iterator[None]:
+    proc = subprocess.Popen(
+        [
+            *(PYTHON, str(REPO / "benchmarks" / "relay.py"), "--delay", str(delay)),
+            *("--control", f"{CONTROL[0]}:{CONTROL[1]}", *routes),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        if proc.stdout is None or proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the relay did not start")
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def counted(fn, key: str | None) -> tuple[object, float, int | None]:  # noqa: ANN001
+    """Run ``fn`` and return its value, its wall time and the relay's count for ``key``."""
+    if key:
+        ask(CONTROL, "reset")
+    started = time.monotonic()
+    value = fn()
+    elapsed = time.monotonic() - started
+    return value, elapsed, (ask(CONTROL, "count").get(key) if key else None)
+
+
+def run_prober(specs: Sequence[str], ca: str) -> dict:
+    proc = subprocess.run(
+        [PYTHON, str(REPO / "benchmarks" / "probe.py"), "--ca", ca, *specs],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return json.loads(proc.stdout)
+
+
+def run_module(ep: Endpoint, ca: str) -> dict:
+    args = f"host={ep.address} port={ep.port} domain={ep.domain} stream={ep.stream} ca_path={ca}"
+    proc = subprocess.run(
+        [
+            *(str(Path(PYTHON).parent / "ansible"), "localhost"),
+            *("-m", "xmpp.encryption.tls_info", "-a", args, "-o"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "ANSIBLE_LOCALHOST_WARNING": "false"},
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise PeerError(f"tls_info failed: {proc.stdout[-500:]}{proc.stderr[-500:]}")
+    return json.loads(proc.stdout.split("=>", 1)[1])
+
+
+def measure_endpoint(
+    ep: Endpoint, via: Endpoint, condition: str, ca: str, tools: set[str]
+) -> list[Row]:
+    """All tools on one endpoint; ``via`` is where they connect (the relay or the server)."""
+    key = f"{via.address}:{via.port}" if via.address != ep.address else None
+    rows: list[Row] = []
+
+    if "prober" in tools:
+        out, wall, conns = counted(lambda: run_prober([via.spec()], ca), key)
+        res = out["results"][0]  # type: ignore[index]
+        note = f"self-count {res['handshakes']}, in-process {res['elapsed']:.2f}s"
+        if res["error"] or not res["complete"]:
+            note += f"; INCOMPLETE {res['error']}"
+        rows.append(Row(condition, ep.name, "prober", wall, conns or res["handshakes"], note))
+    if "tls_info" in tools:
+        try:
+            res, wall, conns = counted(lambda: run_module(via, ca), key)
+            rows.append(Row(condition, ep.name, "tls_info", wall, conns or res["handshakes"]))  # type: ignore[index]
+        except PeerError as exc:
+            rows.append(Row(condition, ep.name, "tls_info", None, None, str(exc)[:120]))
+    for tool, commands in (("sslyze", ()), ("sslyze-same", (*SSLYZE_COMPARABLE, "--certinfo"))):
+        if tool not in tools:
+            continue
+        try:
+            (_run, doc), wall, conns = counted(
+                lambda c=commands: run_sslyze(
+                    via.address, via.port, via.domain, via.stream, commands=c
+                ),
+                key,
+            )
+            status = doc["server_scan_results"][0]["scan_status"]  # type: ignore[index]
+            note = "" if status == "COMPLETED" else f"sslyze: {status}"
+            rows.append(Row(condition, ep.name, tool, wall, conns, note))
+        except (PeerError, subprocess.TimeoutExpired) as exc:
+            rows.append(Row(condition, ep.name, tool, None, None, str(exc)[:120]))
+    if "testssl" in tools:
+        try:
+            _run, wall, conns = counted(
+                lambda: run_testssl(via.address, via.port, via.domain, via.stream), key
+            )
+            rows.append(Row(condition, ep.name, "testssl", wall, conns))
+        except (PeerError, subprocess.TimeoutExpired) as exc:
+            rows.append(Row(condition, ep.name, "testssl", None, None, str(exc)[:120]))
+    return rows
+
+
+def fleet(eps: Sequence[Endpoint], condition: str, ca: str, aliases: Sequence[Endpoint]) -> dict:
+    """One endpoint alone, then 30 together (each with its own connection bound)."""
+    targets = list(aliases) if aliases else [eps[i % len(eps)] for i in range(FLEET)]
+    one, one_wall, _ = counted(lambda: run_prober([targets[0].spec()], ca), None)
+    if aliases:
+        ask(CONTROL, "reset")
+    many, many_wall, _ = counted(lambda: run_prober([t.spec() for t in targets], ca), None)
+    relay_count = sum(ask(CONTROL, "count").values()) if aliases else None
+    results = many["results"]  # type: ignore[index]
+    return {
+        "condition": condition,
+        "endpoints": len(targets),
+        "one_wall": one_wall,
+        "one_inprocess": one["elapsed"],  # type: ignore[index]
+        "many_wall": many_wall,
+        "many_inprocess": many["elapsed"],  # type: ignore[index]
+        "ratio_inprocess": many["elapsed"] / one["elapsed"],  # type: ignore[index]
+        "ratio_wall": many_wall / one_wall,
+        "connections": sum(r["handshakes"] for r in results),
+        "relay_connections": relay_count,
+        "incomplete": sum(1 for r in results if r["error"] or not r["complete"]),
+    }
+
+
+def table(rows: Sequence[Row]) -> str:
+    lines = [
+        "| condition | endpoint | tool | wall s | connections | x prober time | note |",
+        "|---|---|---|---:|---:|---:|---|",
+    ]
+    base = {(r.condition, r.endpoint): r.seconds for r in rows if r.tool == "prober"}
+    for r in rows:
+        ref = base.get((r.condition, r.endpoint))
+        ratio = f"{r.seconds / ref:.1f}" if r.seconds and ref else "-"
+        secs = f"{r.seconds:.2f}" if r.seconds is not None else "failed"
+        conns = str(r.connections) if r.connections is not None else "-"
+        lines.append(
+            f"| {r.condition} | {r.endpoint} | {r.tool} | {secs} | {conns} | {ratio} | {r.note} |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    system = f"{platform.platform()}, Python {platform.python_version()}"
+    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}, {system}"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--delay", type=float, default=0.025, help="seconds per direction")
+    parser.add_argument(
+        "--testssl",
+        default="b-c2s",
+        help="endpoints for testssl.sh (comma-separated names, 'all' or 'none'); it is slow",
+    )
+    parser.add_argument("--no-module", action="store_true", help="skip the Ansible module row")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(REPO / ".build" / "collections"))
+
+    doc = lab()
+    ca = doc["trust"]["lab_ca"]
+    eps = endpoints(doc)
+    addresses = {s["name"]: s["address"] for s in doc["servers"]}
+    relayed = {name: f"127.0.0.{RELAY_BASE + i}" for i, name in enumerate(sorted(addresses))}
+    routes = [f"{relayed[ep.server]}:{ep.port}={ep.address}:{ep.port}" for ep in eps]
+    aliases = [
+        eps[i % len(eps)].via(f"127.0.0.{ALIAS_BASE + i // len(STREAM_PORTS)}")
+        for i in range(FLEET)
+    ]
+    routes += [f"{a.address}:{a.port}={addresses[a.server]}:{a.port}" for a in aliases]
+    tools_base = {"prober", "sslyze", "sslyze-same"} | (set() if args.no_module else {"tls_info"})
+    if shutil.which("testssl") is None and shutil.which("testssl.sh") is None:
+        args.testssl = "none"
+    testssl_on = {e.name for e in eps} if args.testssl == "all" else set(args.testssl.split(","))
+
+    rows: list[Row] = []
+    fleets: list[dict] = []
+    started = datetime.now(UTC)
+    label = f"+{args.delay * 1000:.0f}ms"
+    # Counting needs the relay: the loopback run goes through one with no delay.
+    for condition, delay in (("loopback", 0.0), (label, args.delay)):
+        with relay(routes, delay):
+            for ep in eps:
+                tools = tools_base | ({"testssl"} if ep.name in testssl_on else set())
+                via = ep.via(relayed[ep.server])
+                print(f"[{condition}] {ep.name} ...", file=sys.stderr, flush=True)
+                rows += measure_endpoint(ep, via, condition, ca, tools)
+            print(f"[{condition}] {FLEET} endpoints together ...", file=sys.stderr, flush=True)
+            fleets.append(fleet(eps, condition, ca, aliases))
+
+    print(f"# xmpp.encryption prober vs sslyze and testssl.sh ({started:%Y-%m-%d %H:%M} UTC)")
+    print(f"machine: {machine()}\n")
+    print(table(rows))
+    print("\n| condition | endpoints | one s | 30 together s | ratio | connections | incomplete |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for f in fleets:
+        print(
+            f"| {f['condition']} | {f['endpoints']} | {f['one_wall']:.2f} | {f['many_wall']:.2f} "
+            f"| {f['ratio_wall']:.2f} | {f['connections']} | {f['incomplete']} |"
+        )
+    OUT.mkdir(parents=True, exist_ok=True)
+    result = {
+        "date": started.isoformat(),
+        "machine": machine(),
+        "delay": args.delay,
+        "rows": [asdict(r) for r in rows],
+        "fleet": fleets,
+    }
+    (OUT / "results.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(f"\nwritten to {OUT / 'results.json'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
