@@ -174,7 +174,7 @@ remove_lab() {
 # One line per listener on the lab's addresses (or on a wildcard) that is not the lab's.
 check_ports() {
   local listeners spec addr port proto hit
-  listeners=$(ss -Hltnu 2>/dev/null | awk '{print $1, $5}')
+  listeners=$(ss -Hltnup 2>/dev/null | awk '{print $1, $5, $7}')
   local specs=()
   for s in "${SERVERS[@]}"; do
     for port in "${PROSODY_PORTS[@]}" 80; do
@@ -187,7 +187,7 @@ check_ports() {
   for spec in "${specs[@]}"; do
     read -r proto addr port <<<"$spec"
     hit=$(awk -v p="$proto" -v a="$addr:$port" -v port="$port" \
-      '$1 == p && ($2 == a || $2 == "0.0.0.0:" port || $2 == "*:" port || $2 == "[::]:" port) {print $2; exit}' \
+      '$1 == p && ($2 == a || $2 == "0.0.0.0:" port || $2 == "*:" port || $2 == "[::]:" port) {print $2, $3; exit}' \
       <<<"$listeners")
     [[ -z $hit ]] || die "port $proto $addr:$port is taken by something that is not the lab ($hit listens)"
   done

@@ -7,17 +7,25 @@ the facts, so every check can fail there with a readable message.
   dnssec ADDR PORT ANCHOR_FILE NAME TYPE
   update ADDR PORT ZONE TSIG_NAME TSIG_ALGORITHM TSIG_SECRET
   acme DIRECTORY_URL CAFILE
+  acme-validate DIRECTORY_URL CAFILE HTTP_DOMAIN CONTAINER WEBROOT DNS_DOMAIN DNS_ADDR
+                TSIG_NAME TSIG_ALGORITHM TSIG_SECRET
+      a real ACME exchange with Pebble: HTTP-01 for HTTP_DOMAIN (the token is written into
+      CONTAINER's WEBROOT with docker exec) and DNS-01 for DNS_DOMAIN (TXT by TSIG update).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import secrets
 import socket
 import ssl
+import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -31,6 +39,9 @@ import dns.rrset
 import dns.tsigkeyring
 import dns.update
 import dns.zonefile
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 HEADER = re.compile(rb"<stream:stream\b[^>]*>")
 READ_LIMIT = 65536
@@ -187,7 +198,150 @@ def acme(url: str, cafile: str) -> dict[str, Any]:
     return {"keys": sorted(directory), "without_minica": untrusted}
 
 
-COMMANDS = {"stream": (stream, 6), "dnssec": (dnssec, 5), "update": (update, 6), "acme": (acme, 2)}
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Acme:
+    """Just enough RFC 8555 to have Pebble validate challenges: ES256 account, JWS POSTs."""
+
+    def __init__(self, directory_url: str, cafile: str) -> None:
+        self.ctx = ssl.create_default_context(cafile=cafile)
+        self.dir = self._get(directory_url)
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        nums = self.key.public_key().public_numbers()
+        self.jwk = {
+            "crv": "P-256",
+            "kty": "EC",
+            "x": _b64(nums.x.to_bytes(32, "big")),
+            "y": _b64(nums.y.to_bytes(32, "big")),
+        }
+        canonical = json.dumps(self.jwk, sort_keys=True, separators=(",", ":")).encode()
+        self.thumbprint = _b64(hashlib.sha256(canonical).digest())
+        self.kid = ""
+        self.nonce = ""
+
+    def _get(self, url: str) -> dict[str, Any]:
+        with urllib.request.urlopen(url, context=self.ctx, timeout=DEADLINE) as resp:  # noqa: S310
+            return json.loads(resp.read())
+
+    def _new_nonce(self) -> str:
+        req = urllib.request.Request(self.dir["newNonce"], method="HEAD")  # noqa: S310
+        with urllib.request.urlopen(req, context=self.ctx, timeout=DEADLINE) as resp:  # noqa: S310
+            return resp.headers["Replay-Nonce"]
+
+    def post(self, url: str, payload: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
+        protected: dict[str, Any] = {"alg": "ES256", "nonce": self.nonce or self._new_nonce()}
+        protected["url"] = url
+        if self.kid:
+            protected["kid"] = self.kid
+        else:
+            protected["jwk"] = self.jwk
+        body64 = "" if payload is None else _b64(json.dumps(payload).encode())
+        head64 = _b64(json.dumps(protected).encode())
+        der = self.key.sign(f"{head64}.{body64}".encode(), ec.ECDSA(hashes.SHA256()))
+        r, s_ = decode_dss_signature(der)
+        jws = {
+            "protected": head64,
+            "payload": body64,
+            "signature": _b64(r.to_bytes(32, "big") + s_.to_bytes(32, "big")),
+        }
+        req = urllib.request.Request(  # noqa: S310
+            url, data=json.dumps(jws).encode(), headers={"Content-Type": "application/jose+json"}
+        )
+        try:
+            with urllib.request.urlopen(req, context=self.ctx, timeout=DEADLINE) as resp:  # noqa: S310
+                self.nonce = resp.headers.get("Replay-Nonce", "")
+                raw = resp.read()
+                return (json.loads(raw) if raw else {}), resp.headers.get("Location", "")
+        except urllib.error.HTTPError as exc:
+            self.nonce = exc.headers.get("Replay-Nonce", "")
+            raise ValueError(
+                f"ACME {url}: {exc.code} {exc.read().decode(errors='replace')}"
+            ) from exc
+
+    def account(self) -> None:
+        _, self.kid = self.post(self.dir["newAccount"], {"termsOfServiceAgreed": True})
+
+    def challenge(self, domain: str, kind: str) -> tuple[str, dict[str, Any]]:
+        order, _ = self.post(
+            self.dir["newOrder"], {"identifiers": [{"type": "dns", "value": domain}]}
+        )
+        authz_url = order["authorizations"][0]
+        authz, _ = self.post(authz_url, None)
+        (chal,) = [c for c in authz["challenges"] if c["type"] == kind]
+        return authz_url, chal
+
+    def validate(self, authz_url: str, chal: dict[str, Any]) -> str:
+        self.post(chal["url"], {})
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            authz, _ = self.post(authz_url, None)
+            if authz["status"] != "pending":
+                detail = [c.get("error", {}).get("detail", "") for c in authz["challenges"]]
+                return authz["status"] + "".join(f" ({d})" for d in detail if d)
+            time.sleep(0.5)
+        return "timeout"
+
+
+def acme_validate(
+    url: str,
+    cafile: str,
+    http_domain: str,
+    container: str,
+    webroot: str,
+    dns_domain: str,
+    dns_addr: str,
+    key_name: str,
+    algorithm: str,
+    secret: str,
+) -> dict[str, Any]:
+    client = Acme(url, cafile)
+    client.account()
+
+    authz_url, chal = client.challenge(http_domain, "http-01")
+    token = chal["token"]
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", token):  # it becomes a file name in the container
+        raise ValueError(f"unexpected ACME token {token!r}")
+    path = f"{webroot}/.well-known/acme-challenge/{token}"
+    keyauth = f"{token}.{client.thumbprint}"
+    docker = ["docker", "exec", "-i", container]
+    # argv without a shell, to the lab's own container
+    subprocess.run(  # noqa: S603
+        [*docker, "tee", path], input=keyauth.encode(), stdout=subprocess.DEVNULL, check=True
+    )
+    try:
+        http_status = client.validate(authz_url, chal)
+    finally:
+        subprocess.run([*docker, "rm", "-f", path], check=False)  # noqa: S603
+
+    authz_url, chal = client.challenge(dns_domain, "dns-01")
+    digest = _b64(hashlib.sha256(f"{chal['token']}.{client.thumbprint}".encode()).digest())
+    zone = dns_domain.split(".", 1)[1]
+    keyring = dns.tsigkeyring.from_text({key_name: (algorithm, secret)})
+    name = f"_acme-challenge.{dns_domain}."
+    upd = dns.update.UpdateMessage(zone, keyring=keyring, keyname=key_name, keyalgorithm=algorithm)
+    upd.replace(name, 60, "TXT", f'"{digest}"')
+    dns.query.tcp(upd, dns_addr, timeout=DEADLINE)
+    _txt(dns_addr, 53, dns.name.from_text(name), expect=True)
+    try:
+        dns_status = client.validate(authz_url, chal)
+    finally:
+        upd = dns.update.UpdateMessage(
+            zone, keyring=keyring, keyname=key_name, keyalgorithm=algorithm
+        )
+        upd.delete(name)
+        dns.query.tcp(upd, dns_addr, timeout=DEADLINE)
+    return {"http01": http_status, "dns01": dns_status}
+
+
+COMMANDS = {
+    "stream": (stream, 6),
+    "dnssec": (dnssec, 5),
+    "update": (update, 6),
+    "acme": (acme, 2),
+    "acme-validate": (acme_validate, 10),
+}
 
 
 def main(argv: list[str]) -> int:
