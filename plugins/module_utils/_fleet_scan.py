@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -232,6 +233,11 @@ def _validate(options: ScanOptions) -> dict[str, Any]:
     unknown_checks = options.checks - set(CHECKS)
     if unknown_checks:
         raise ScanError(f"unknown checks {sorted(unknown_checks)}; choose from {list(CHECKS)}")
+    for ns in options.nameservers:
+        try:
+            ipaddress.ip_address(ns)
+        except ValueError:
+            raise ScanError(f"nameserver {ns!r} is not an IP address") from None
     check_trust_anchor(options.trust_anchor)
     if options.ca_path is not None and "certificate" in options.checks:
         try:
@@ -336,9 +342,20 @@ class _Run:
         return own, first
 
     async def domain(self, request: DomainRequest) -> DomainResult:
-        plan = await self.plan(request)
-        probed = await asyncio.gather(*(self.endpoint(p) for p in plan.planned))
-        return judge(plan, probed, self.options)
+        try:
+            plan = await self.plan(request)
+            probed = await asyncio.gather(*(self.endpoint(p) for p in plan.planned))
+            return judge(plan, probed, self.options)
+        except Exception as exc:  # one domain's surprise must not sink the fleet
+            breach = Breach(
+                "scan-error",
+                request.domain,
+                f"the scan of {request.domain} failed: {exc.__class__.__name__}: {exc}",
+                "Report this as a bug of the xmpp.encryption collection, with the domain's "
+                "dns_info and tls_info results.",
+            )
+            plan = DomainPlan(request.domain, (), None, (breach,))
+            return judge(plan, [], self.options)
 
 
 def _merged_tls(own: EndpointResult, primary: EndpointResult) -> dict[str, Any] | None:
