@@ -457,7 +457,9 @@ async def probe_features(
             if stream == "c2s":
                 refused, evidence = await _try_plaintext_auth(xs, features)
             else:
-                refused, evidence = await _try_plaintext_dialback(xs, domain, from_domain)
+                refused, evidence = await _try_plaintext_dialback(
+                    xs, domain, from_domain, tls_required=features.starttls_required
+                )
         except ProbeError as exc:
             # The features are known by now: a bad answer here is a verdict, not a failure.
             refused, evidence = _verdict_from_error(exc)
@@ -534,7 +536,7 @@ async def _try_plaintext_auth(xs: XmppStream, features: StreamFeatures) -> tuple
 
 
 async def _try_plaintext_dialback(
-    xs: XmppStream, domain: str, from_domain: str | None
+    xs: XmppStream, domain: str, from_domain: str | None, *, tls_required: bool = False
 ) -> tuple[bool | None, str]:
     sender = from_domain or f"probe-{secrets.token_hex(6)}.invalid"
     key = secrets.token_hex(20)
@@ -549,6 +551,13 @@ async def _try_plaintext_dialback(
     except ProbeError as exc:
         if exc.code != "phase-timeout":
             raise
+        if tls_required:
+            # Prosody with s2s_require_encryption verifies a plaintext key all the same and
+            # refuses only once dialback succeeds: silence after <required/> proves nothing.
+            return None, (
+                f"no answer within {wait:g} s: the server is verifying dialback, but it"
+                " requires TLS and may refuse only once dialback succeeds"
+            )
         return False, f"no refusal within {wait:g} s: the server went on verifying dialback"
     ns, name = _local(event.element.tag)
     if ns == NS_DB and name == "result":

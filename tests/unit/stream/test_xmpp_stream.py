@@ -522,6 +522,15 @@ async def test_plaintext_dialback_silence_means_it_went_on():
     assert "went on" in result.plaintext_evidence
 
 
+async def test_plaintext_dialback_silence_after_required_cannot_be_told():
+    # Prosody with s2s_require_encryption verifies the key and refuses only at the end.
+    hello = server_header("jabber:server", dialback=True) + features(required=True, dialback=True)
+    result = (await features_result(behaviour_raw(hello), stream="s2s", phase_timeout=0.3))[0]
+    assert result.starttls_required
+    assert result.plaintext_refused is None
+    assert "requires TLS" in result.plaintext_evidence
+
+
 async def test_plaintext_dialback_hang_up_is_refused():
     hello = server_header("jabber:server", dialback=True) + features(required=True)
     behaviour = script(expect_header(), send(hello), expect(b"</db:result>"), close())
