@@ -27,8 +27,6 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._cert_keys import 
     key_problem,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._cert_names import (
-    OID_SRV_NAME,
-    OID_XMPP_ADDR,
     CertNameError,
     NameSet,
     compare_names,
@@ -36,19 +34,38 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._cert_names import
     normalize_srv_id,
     normalize_xmpp_addr,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._tlsa import association_data
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509_read import (
+    OID_CLIENT_AUTH,
+    OID_SERVER_AUTH,
+    iso_utc,
+    key_usages,
+    load_pem_certificates,
+    san_identities,
+    spki_der,
+    subject_text,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509_trust import (
+    find_issuer,
+    is_ca,
+    is_trust_anchor,
+    issued_by,
+    pkix_failure,
+    self_signed,
+    validity_problem,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509_trust import (
+    load_trust_anchors as load_trust_anchors,  # the certificate_check module's import
+)
 
 try:
     from cryptography import x509
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
-    from cryptography.x509.oid import ExtendedKeyUsageOID
 
     HAS_CRYPTOGRAPHY = True
 except ImportError:  # pragma: no cover - depends on the environment
     HAS_CRYPTOGRAPHY = False
-
-_DER_IA5, _DER_UTF8 = 0x16, 0x0C
-_PEM_SUFFIXES = (".pem", ".crt", ".cer")
 
 
 @dataclass(frozen=True)
@@ -130,54 +147,7 @@ class ImportReport:
         }
 
 
-# --- reading -----------------------------------------------------------------------------
-
-
-def load_certificates(data: bytes) -> list[x509.Certificate]:
-    """Every certificate in a PEM bundle, in file order (ValueError if there is none)."""
-    certs = x509.load_pem_x509_certificates(data)
-    if not certs:  # pragma: no cover - cryptography raises on an empty bundle itself
-        raise ValueError("no certificate found")
-    return certs
-
-
-def load_trust_anchors(ca_path: str) -> tuple[x509.Certificate, ...]:
-    """Trust anchors from a PEM bundle file, or from every *.pem/*.crt/*.cer in a directory."""
-    path = Path(ca_path)
-    anchors: list[x509.Certificate] = []
-    try:
-        files = (
-            sorted(p for p in path.iterdir() if p.suffix in _PEM_SUFFIXES)
-            if path.is_dir()
-            else [path]
-        )
-        for file in files:
-            anchors.extend(load_certificates(file.read_bytes()))
-    except OSError as exc:  # reported like any other bad input: a ValueError
-        raise ValueError(f"ca_path {ca_path}: cannot read ({exc.strerror})") from exc
-    except ValueError as exc:
-        raise ValueError(f"ca_path {ca_path}: not a PEM certificate bundle ({exc})") from exc
-    if not anchors:
-        raise ValueError(f"no certificate found in {ca_path}")
-    return tuple(anchors)
-
-
-def _der_string(value: bytes, tag: int) -> str | None:
-    """The text of a DER string of type ``tag`` (short or long length form), else None."""
-    if len(value) < 2 or value[0] != tag:
-        return None
-    length, offset = value[1], 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 2 or len(value) < 2 + count:
-            return None
-        length, offset = int.from_bytes(value[2 : 2 + count], "big"), 2 + count
-    if len(value) != offset + length:
-        return None
-    try:
-        return value[offset:].decode("ascii" if tag == _DER_IA5 else "utf-8")
-    except UnicodeDecodeError:
-        return None
+# --- names ------------------------------------------------------------------------------
 
 
 def _normal_or_raw(func: Callable[[str, str], str], raw: str) -> str:
@@ -188,85 +158,42 @@ def _normal_or_raw(func: Callable[[str, str], str], raw: str) -> str:
 
 
 def names_from_certificate(cert: x509.Certificate) -> NameSet:
-    """DNS-IDs, SRV-IDs and XmppAddrs of ``cert`` (never the subject CN: RFC 9525)."""
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return NameSet()
+    """DNS-IDs, SRV-IDs and XmppAddrs of ``cert``, normalised (malformed values are skipped)."""
+    sans = san_identities(cert)
     dns = [
         _normal_or_raw(lambda n, s: normalize_name(n, s, allow_wildcard=True), n)
-        for n in san.get_values_for_type(x509.DNSName)
+        for n in sans.dns_ids
     ]
-    srv: list[str] = []
-    xmpp: list[str] = []
-    for other in san.get_values_for_type(x509.OtherName):
-        if other.type_id.dotted_string == OID_SRV_NAME:
-            text = _der_string(other.value, _DER_IA5)
-            if text is not None:
-                srv.append(_normal_or_raw(normalize_srv_id, text))
-        elif other.type_id.dotted_string == OID_XMPP_ADDR:
-            text = _der_string(other.value, _DER_UTF8)
-            if text is not None:
-                xmpp.append(_normal_or_raw(normalize_xmpp_addr, text))
+    srv = [_normal_or_raw(normalize_srv_id, n) for n in sans.srv_ids]
+    xmpp = [_normal_or_raw(normalize_xmpp_addr, n) for n in sans.xmpp_addrs]
     return NameSet(tuple(dict.fromkeys(dns)), tuple(dict.fromkeys(srv)), tuple(dict.fromkeys(xmpp)))
 
 
 # --- chain -------------------------------------------------------------------------------
 
 
-def _short(cert: x509.Certificate) -> str:
-    return cert.subject.rfc4514_string() or "(empty subject)"
-
-
-def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """True when ``issuer``'s name and key made ``cert`` (name match and signature verify)."""
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-        return False
-    return True
-
-
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return False
-
-
-def _is_anchor(cert: x509.Certificate, anchors: Sequence[x509.Certificate]) -> bool:
-    spki = _spki(cert)
-    return any(a.subject == cert.subject and _spki(a) == spki for a in anchors)
-
-
-def _spki(cert: x509.Certificate) -> bytes:
-    return cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
 def _link_problem(certs: Sequence[x509.Certificate], i: int) -> Problem:
     """Why ``certs[i + 1]`` is not the issuer of ``certs[i]``."""
     child, parent = certs[i], certs[i + 1]
-    where = f"certificate {i + 1} ({_short(child)})"
-    elsewhere = [j for j, c in enumerate(certs) if j != i and issued_by(child, c)]
-    if elsewhere:
+    where = f"certificate {i + 1} ({subject_text(child)})"
+    elsewhere = find_issuer(certs, child, skip=(i,))
+    if elsewhere is not None:
         return Problem(
             "chain-order",
-            f"{where} is followed by {_short(parent)}, but its issuer is certificate "
-            f"{elsewhere[0] + 1} ({_short(certs[elsewhere[0]])}): put each issuer right after "
+            f"{where} is followed by {subject_text(parent)}, but its issuer is certificate "
+            f"{elsewhere + 1} ({subject_text(certs[elsewhere])}): put each issuer right after "
             "the certificate it issued",
         )
     if child.issuer == parent.subject:
         return Problem(
             "chain-signature",
-            f"{where} names {_short(parent)} as issuer, but the signature "
+            f"{where} names {subject_text(parent)} as issuer, but the signature "
             "does not verify with that certificate's key",
         )
     return Problem(
         "chain-incomplete",
         f"{where} is issued by {child.issuer.rfc4514_string()}, which is missing from the "
-        f"chain (found {_short(parent)} next)",
+        f"chain (found {subject_text(parent)} next)",
     )
 
 
@@ -274,7 +201,7 @@ def _chain_problems(
     certs: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate] | None
 ) -> tuple[list[Problem], bool | None]:
     problems: list[Problem] = []
-    if _is_ca(certs[0]) and any(not _is_ca(c) for c in certs[1:]):
+    if is_ca(certs[0]) and any(not is_ca(c) for c in certs[1:]):
         problems.append(
             Problem("chain-order", "the first certificate is a CA; the server's must come first")
         )
@@ -282,18 +209,23 @@ def _chain_problems(
         if not issued_by(certs[i], certs[i + 1]):
             problems.append(_link_problem(certs, i))
     for i, cert in enumerate(certs[1:], start=2):
-        if not _is_ca(cert):
+        if not is_ca(cert):
             problems.append(
-                Problem("chain-not-ca", f"certificate {i} ({_short(cert)}) is not a CA certificate")
+                Problem(
+                    "chain-not-ca",
+                    f"certificate {i} ({subject_text(cert)}) is not a CA certificate",
+                )
             )
     last = certs[-1]
     if anchors is None:
         return problems, None
-    if issued_by(last, last):  # the chain carries its root: it must be one of ours
-        if _is_anchor(last, anchors):
+    if self_signed(last):  # the chain carries its root: it must be one of ours
+        if is_trust_anchor(last, anchors):
             return problems, True
         problems.append(
-            Problem("chain-untrusted", f"the chain ends at {_short(last)}, not a trust anchor")
+            Problem(
+                "chain-untrusted", f"the chain ends at {subject_text(last)}, not a trust anchor"
+            )
         )
         return problems, False
     if any(issued_by(last, a) for a in anchors):
@@ -301,7 +233,7 @@ def _chain_problems(
     problems.append(
         Problem(
             "chain-incomplete",
-            f"the chain ends at {_short(last)}, issued by {last.issuer.rfc4514_string()}, "
+            f"the chain ends at {subject_text(last)}, issued by {last.issuer.rfc4514_string()}, "
             "which is neither in the chain nor among the trust anchors",
         )
     )
@@ -314,27 +246,18 @@ def _pkix_problem(
     names: NameSet,
     now: datetime,
 ) -> Problem | None:
-    """Full RFC 5280 path validation by cryptography, once the simple checks passed.
+    """Full RFC 5280 path validation for a TLS server, once the simple checks passed.
 
     It is asked about a name the leaf does carry, so only path faults (constraints, key
     usage, algorithms) can make it fail here; names are checked separately.
     """
-    from cryptography.x509 import verification
-
     plain = [n for n in names.dns_ids if "*" not in n]
     if not plain:
         return None
-    verifier = (
-        verification.PolicyBuilder()
-        .store(verification.Store(list(anchors)))
-        .time(now)
-        .build_server_verifier(x509.DNSName(plain[0]))
-    )
-    intermediates = [c for c in certs[1:] if not _is_anchor(c, anchors)]
-    try:
-        verifier.verify(certs[0], intermediates)
-    except verification.VerificationError as exc:
-        return Problem("chain-untrusted", f"path validation failed: {exc}")
+    intermediates = [c for c in certs[1:] if not is_trust_anchor(c, anchors)]
+    failure = pkix_failure(certs[0], intermediates, anchors, now, server_name=plain[0])
+    if failure is not None:
+        return Problem("chain-untrusted", f"path validation failed: {failure}")
     return None
 
 
@@ -347,39 +270,41 @@ def _time_problems(
     leaf = certs[0]
     start, end = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     problems: list[Problem] = []
-    if start > now:
-        problems.append(Problem("not-yet-valid", f"the certificate is valid from {_iso(start)}"))
-    if end <= now:
-        problems.append(Problem("expired", f"the certificate expired on {_iso(end)}"))
+    validity = validity_problem(leaf, now)
+    if validity == "not-yet-valid":
+        problems.append(Problem("not-yet-valid", f"the certificate is valid from {iso_utc(start)}"))
+    elif validity == "expired":
+        problems.append(Problem("expired", f"the certificate expired on {iso_utc(end)}"))
     elif (end - now).days < min_days:
         days = (end - now).days
         problems.append(
             Problem(
                 "expires-soon",
-                f"the certificate expires on {_iso(end)}, {days} days from now "
+                f"the certificate expires on {iso_utc(end)}, {days} days from now "
                 f"(at least {min_days} wanted)",
             )
         )
     for i, cert in enumerate(certs[1:], start=2):
-        if cert.not_valid_after_utc <= now or cert.not_valid_before_utc > now:
+        if validity_problem(cert, now):
             problems.append(
-                Problem("chain-expired", f"certificate {i} ({_short(cert)}) is not valid now")
+                Problem("chain-expired", f"certificate {i} ({subject_text(cert)}) is not valid now")
             )
     return problems
 
 
 def _eku_findings(leaf: x509.Certificate) -> tuple[list[Problem], list[Problem]]:
-    try:
-        usages = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
+    usages = key_usages(leaf)
+    if not usages.present:
         return [], []  # no EKU means any use
+    # Only the usages as listed count here: anyExtendedKeyUsage does not stand in for
+    # serverAuth (the prober's report, by contrast, reads EKU by RFC 5280).
     problems: list[Problem] = []
     advisories: list[Problem] = []
-    if ExtendedKeyUsageOID.SERVER_AUTH not in usages:
+    if OID_SERVER_AUTH not in usages.oids:
         problems.append(
             Problem("eku", "the certificate is not allowed for TLS servers (serverAuth)")
         )
-    if ExtendedKeyUsageOID.CLIENT_AUTH not in usages:
+    if OID_CLIENT_AUTH not in usages.oids:
         advisories.append(
             Problem(
                 "no-client-auth",
@@ -388,10 +313,6 @@ def _eku_findings(leaf: x509.Certificate) -> tuple[list[Problem], list[Problem]]
             )
         )
     return problems, advisories
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _fingerprint(data: bytes) -> str:
@@ -418,14 +339,14 @@ def _key_problems(
     public = key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    if public != _spki(leaf):
+    if public != spki_der(leaf):
         return [Problem("key-mismatch", "the private key does not belong to the certificate")]
     return []
 
 
 def _read_certs(source: Source, code: str) -> tuple[list[x509.Certificate], list[Problem]]:
     try:
-        return load_certificates(source.read()), []
+        return load_pem_certificates(source.read()), []
     except OSError as exc:
         return [], [Problem(code, f"{source.label}: cannot read ({exc.strerror})")]
     except ValueError:
@@ -466,6 +387,7 @@ def check_import(
     problems += eku_problems
     advisories += eku_advisories
     names = names_from_certificate(leaf)
+    leaf_der = leaf.public_bytes(serialization.Encoding.DER)
     # Path validation last, and only when nothing simpler explains a failure already.
     if policy.trust_anchors is not None and not (chain_problems or time_problems or eku_problems):
         pkix = _pkix_problem(certs, policy.trust_anchors, names, now)
@@ -483,12 +405,12 @@ def check_import(
         names=names,
         missing_names=diff.missing,
         extra_names=diff.extra,
-        not_before=_iso(leaf.not_valid_before_utc),
-        not_after=_iso(leaf.not_valid_after_utc),
+        not_before=iso_utc(leaf.not_valid_before_utc),
+        not_after=iso_utc(leaf.not_valid_after_utc),
         days_left=(leaf.not_valid_after_utc - now).days,
-        fingerprint=_fingerprint(leaf.public_bytes(serialization.Encoding.DER)),
-        spki_sha256=hashlib.sha256(_spki(leaf)).hexdigest(),
+        fingerprint=_fingerprint(leaf_der),
+        spki_sha256=association_data(leaf_der, 1, 1),  # the TLSA 3 1 1 data
         key=info,
-        chain=tuple(_short(c) for c in certs),
+        chain=tuple(subject_text(c) for c in certs),
         trusted=trusted,
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 try:
-    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
     HAS_CRYPTOGRAPHY = True
 except ImportError:  # pragma: no cover - depends on the environment
@@ -89,6 +89,8 @@ def describe_public_key(public_key: object) -> KeyInfo:
         return KeyInfo("ed25519", 256)
     if isinstance(public_key, ed448.Ed448PublicKey):
         return KeyInfo("ed448", 456)
+    if isinstance(public_key, dsa.DSAPublicKey):
+        return KeyInfo("dsa", public_key.key_size)
     return KeyInfo("unknown", None)
 
 

@@ -41,15 +41,17 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-try:
-    import idna as _idna  # IDNA 2008 with UTS 46 mapping; the stdlib codec is IDNA 2003
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509_read import (
+    OID_SRV_NAME,
+    OID_XMPP_ADDR,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._xmpp_identity import (
+    a_label_decodes,
+    dns_id_matches,
+    label_to_ascii,
+    to_unicode,
+)
 
-    HAS_IDNA = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_IDNA = False
-
-OID_SRV_NAME = "1.3.6.1.5.5.7.8.7"
-OID_XMPP_ADDR = "1.3.6.1.5.5.7.8.5"
 MAX_NAME_LENGTH = 253
 GROUP_BY = ("host", "domain")
 CA_KINDS = ("public", "internal")
@@ -74,16 +76,12 @@ class CertNameError(ValueError):
 def _a_label(label: str, source: str, raw: object) -> str:
     if label.isascii():
         label = label.lower()
-        if label.startswith("xn--") and HAS_IDNA:
-            try:  # an A-label must decode, or it is garbage that merely looks like one
-                _idna.decode(label)
-            except (_idna.IDNAError, UnicodeError) as exc:
-                raise CertNameError(source, raw, f"has an invalid A-label {label!r}") from exc
+        # An A-label must decode, or it is garbage that merely looks like one.
+        if label.startswith("xn--") and not a_label_decodes(label):
+            raise CertNameError(source, raw, f"has an invalid A-label {label!r}")
         return label
     try:
-        if HAS_IDNA:
-            return _idna.encode(label, uts46=True).decode("ascii").lower()
-        return label.encode("idna").decode("ascii").lower()  # pragma: no cover
+        return label_to_ascii(label)
     except (UnicodeError, ValueError) as exc:
         raise CertNameError(source, raw, f"has a label {label!r} that is not valid IDNA") from exc
 
@@ -158,25 +156,9 @@ def normalize_xmpp_addr(raw: object, source: str) -> str:
     return normalize_name(raw, source)
 
 
-def to_unicode(a_name: str) -> str:
-    """U-label form of an A-label name, for XmppAddr values (left as is if it does not decode)."""
-    if not HAS_IDNA or "xn--" not in a_name:
-        return a_name
-    try:
-        return ".".join(_idna.decode(label) for label in a_name.split("."))
-    except (_idna.IDNAError, UnicodeError):
-        return a_name
-
-
 def dns_id_covers(presented: str, required: str) -> bool:
     """RFC 9525 §6.3: exact match, or ``*`` as the whole first label standing for one label."""
-    if presented == required:
-        return "*" not in presented
-    if not presented.startswith("*."):
-        return False
-    rest = presented[2:]
-    head, _dot, tail = required.partition(".")
-    return bool(head) and "*" not in rest and rest.count(".") >= 1 and tail == rest
+    return dns_id_matches(presented, required)
 
 
 def _der_ia5(value: str) -> bytes:

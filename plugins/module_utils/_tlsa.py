@@ -12,9 +12,10 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509_read import spki_der
+
 try:
     from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
 
     HAS_CRYPTOGRAPHY = True
 except ImportError:  # pragma: no cover - depends on the environment
@@ -60,10 +61,7 @@ def selected_bytes(cert_der: bytes, selector: int) -> bytes:
     if not HAS_CRYPTOGRAPHY:  # pragma: no cover
         raise TlsaError("the cryptography library is needed for selector 1")
     try:
-        cert = x509.load_der_x509_certificate(cert_der)
-        return cert.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        return spki_der(x509.load_der_x509_certificate(cert_der))
     except (ValueError, TypeError) as exc:  # garbage DER or an unsupported key type
         raise TlsaError(f"cannot read the certificate: {exc}") from exc
 

@@ -25,6 +25,34 @@ STREAMS = ("c2s", "s2s")
 TLS_MODES = ("starttls", "direct")
 
 
+def label_to_ascii(label: str) -> str:
+    """One non-ASCII label as a lower-case A-label (UnicodeError or ValueError if invalid)."""
+    if HAS_IDNA:
+        return _idna.encode(label, uts46=True).decode("ascii").lower()
+    return label.encode("idna").decode("ascii").lower()  # pragma: no cover - no idna package
+
+
+def a_label_decodes(label: str) -> bool:
+    """Whether an ``xn--`` label decodes (True when the idna package cannot tell)."""
+    if not HAS_IDNA:  # pragma: no cover - depends on the environment
+        return True
+    try:
+        _idna.decode(label)
+    except (_idna.IDNAError, UnicodeError):
+        return False
+    return True
+
+
+def to_unicode(a_name: str) -> str:
+    """U-label form of an A-label name, for XmppAddr values (left as is if it does not decode)."""
+    if not HAS_IDNA or "xn--" not in a_name:
+        return a_name
+    try:
+        return ".".join(_idna.decode(label) for label in a_name.split("."))
+    except (_idna.IDNAError, UnicodeError):
+        return a_name
+
+
 def to_a_label(name: str) -> str | None:
     """``name`` as lower-case A-labels without a trailing dot, or None if it is no valid name.
 
@@ -38,14 +66,8 @@ def to_a_label(name: str) -> str | None:
     for label in name.split("."):
         if not label:
             return None
-        if label.isascii():
-            labels.append(label.lower())
-            continue
         try:
-            if HAS_IDNA:
-                labels.append(_idna.encode(label, uts46=True).decode("ascii").lower())
-            else:  # pragma: no cover - fallback when the idna package is absent
-                labels.append(label.encode("idna").decode("ascii").lower())
+            labels.append(label.lower() if label.isascii() else label_to_ascii(label))
         except (UnicodeError, ValueError):
             return None
     return ".".join(labels)
