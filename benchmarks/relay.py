@@ -28,6 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 CHUNK = 65536
+# asyncio keeps only weak references to tasks, and a stream server drops its own reference
+# when the client closes: hold the handlers here, or a half-closed relay is garbage-collected.
+_HANDLERS: set[asyncio.Task[None]] = set()
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,10 @@ async def _close(writer: asyncio.StreamWriter) -> None:
 
 def _handler(route: Route, delay: float, counters: Counters):  # noqa: ANN202 - a closure
     async def handle(c_reader: asyncio.StreamReader, c_writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            _HANDLERS.add(task)
+            task.add_done_callback(_HANDLERS.discard)
         counters.accepted[route.key] = counters.accepted.get(route.key, 0) + 1
         accepted = time.monotonic()
         # The TCP handshake's round trip: the server sees the connection one RTT later.
