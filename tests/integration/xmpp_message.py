@@ -20,7 +20,7 @@ import os
 import secrets
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from slixmpp import ClientXMPP
@@ -62,7 +62,10 @@ class Session:
 def make_session(account: Account, ca_file: str) -> Session:
     client = ClientXMPP(account.jid, account.password)
     client.ca_certs = ca_file
-    client.enable_plaintext = False  # STARTTLS or nothing: the lab's servers offer it
+    # STARTTLS on the port given (slixmpp would try direct TLS there first), never plaintext.
+    client.enable_direct_tls = False
+    client.enable_starttls = True
+    client.enable_plaintext = False
     client.register_plugin("xep_0199")
     session = Session(account, client)
 
@@ -116,7 +119,9 @@ async def cmd_send(args: argparse.Namespace) -> dict[str, object]:
     started = time.monotonic()
     arrived = False
     if sender.failed is None and recipient.failed is None:
-        sender.client.send_message(mto=args.recipient.jid, mbody=f"enforce-check {token}", mtype="chat")
+        sender.client.send_message(
+            mto=args.recipient.jid, mbody=f"enforce-check {token}", mtype="chat"
+        )
         deadline = started + args.timeout
         while time.monotonic() < deadline and not arrived:
             arrived = any(token in body for body in recipient.received)
@@ -125,7 +130,11 @@ async def cmd_send(args: argparse.Namespace) -> dict[str, object]:
         "arrived": arrived,
         "seconds": round(time.monotonic() - started, 2),
         "sender": {"jid": args.sender.jid, "error": sender.failed, "tls": sender.encrypted()},
-        "recipient": {"jid": args.recipient.jid, "error": recipient.failed, "tls": recipient.encrypted()},
+        "recipient": {
+            "jid": args.recipient.jid,
+            "error": recipient.failed,
+            "tls": recipient.encrypted(),
+        },
     }
     await close([sender, recipient])
     return result
@@ -147,7 +156,7 @@ async def cmd_hold(args: argparse.Namespace) -> dict[str, object]:
         if alive:
             try:  # a round trip on the very same stream, not just an open socket
                 await s.client.plugin["xep_0199"].ping(jid=s.client.boundjid.domain, timeout=10)
-            except Exception:  # noqa: BLE001 - any failure means the session is gone
+            except Exception:
                 alive = False
         survivors.append({"jid": s.account.jid, "alive": alive, "disconnects": s.disconnects})
     result = {
@@ -163,9 +172,15 @@ async def cmd_hold(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ca-file", required=True, help="trust anchors for the servers' certificates")
-    parser.add_argument("--timeout", type=float, default=20.0, help="seconds for login and delivery")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--ca-file", required=True, help="trust anchors for the servers' certificates"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=20.0, help="seconds for login and delivery"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     send = sub.add_parser("send")
     send.add_argument("--sender", type=Account.parse, required=True)
