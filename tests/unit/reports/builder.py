@@ -23,6 +23,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._policy import (
 from ansible_collections.xmpp.encryption.plugins.module_utils._report_document import (
     build_document,
 )
+from ansible_collections.xmpp.encryption.tests.unit.grading.builder import result_with
 
 HOSTILE_SUBJECT = "CN=<script>document.title='PWNED'</script><img src=x onerror=alert(1)>"
 SECURE_DNS = {"srv_secure": True, "tlsa_matched": True}
@@ -33,81 +34,23 @@ POLICY = {"min_grade": "A", "min_tls_version": "TLSv1.2", "require_dane": False}
 
 def endpoint(domain: str, stream: str = "c2s", tls_mode: str = "starttls", **changes: Any) -> dict:
     """A clean tls_info result for ``domain``; ``changes`` use dotted paths with __ for dots."""
-    host = f"xmpp.{domain}"
-    port = {"c2s": 5222, "s2s": 5269}[stream] + (1 if tls_mode == "direct" else 0)
-    result: dict[str, Any] = {
-        "endpoint": {
-            "host": host,
-            "port": port,
-            "domain": domain,
-            "stream": stream,
-            "tls_mode": tls_mode,
-        },
-        "error": None,
-        "features": {
-            "starttls_offered": tls_mode == "starttls",
-            "starttls_required": tls_mode == "starttls",
-            "sasl_mechanisms_before_tls": [],
-            "dialback_before_tls": False,
-        },
-        "plaintext_refused": True,
-        "starttls_injection": False,
-        "tls": {
-            "versions": {
-                "SSLv3": False,
-                "TLSv1.0": False,
-                "TLSv1.1": False,
-                "TLSv1.2": True,
-                "TLSv1.3": True,
-            },
-            "cipher_suites": {
-                "TLSv1.2": [
-                    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-                    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-                    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-                ],
-                "TLSv1.3": [
-                    "TLS_AES_128_GCM_SHA256",
-                    "TLS_AES_256_GCM_SHA384",
-                    "TLS_CHACHA20_POLY1305_SHA256",
-                ],
-            },
-            "server_preference": {"TLSv1.2": True, "TLSv1.3": False},
-            "groups": ["x25519", "secp256r1"],
-            "forward_secrecy": True,
-            "compression": False,
-        },
-        "certificate": {
-            "subject": f"CN={domain}",
-            "issuer": "CN=Lab CA",
-            "not_before": "2025-03-01T00:00:00Z",
-            "not_after": "2025-08-20T00:00:00Z",
-            "days_left": 80,
-            "key_type": "RSA",
-            "key_bits": 2048,
-            "signature_algorithm": "sha256WithRSAEncryption",
-            "san_dns": [domain],
-            "san_srv": [],
-            "san_xmpp_addr": [],
-            "chain": [{"subject": f"CN={domain}", "issuer": "CN=Lab CA"}],
-            "trusted": True,
-            "trust_error": None,
-            "name_matches": True,
-            "matched_identity": domain,
-            "eku_client_auth": True,
-            "sha256": "9f" * 32,
-            "tlsa_3_1_1": "5c" * 32,
-        },
+    own = {
+        "endpoint.host": f"xmpp.{domain}",
+        "endpoint.domain": domain,
+        "certificate.subject": f"CN={domain}",
+        "certificate.not_before": "2025-03-01T00:00:00Z",
+        "certificate.not_after": "2025-08-20T00:00:00Z",
+        "certificate.days_left": 80,
+        "certificate.san_dns": [domain],
+        "certificate.chain": [{"subject": f"CN={domain}", "issuer": "CN=Lab CA"}],
+        "certificate.matched_identity": domain,
+        "certificate.sha256": "9f" * 32,
+        "certificate.tlsa_3_1_1": "5c" * 32,
         "handshakes": 14,
         "elapsed": 0.8,
     }
-    for path, value in changes.items():
-        *parents, leaf = path.split("__")
-        node = result
-        for key in parents:
-            node = node[key]
-        node[leaf] = value
-    return result
+    asked = {path.replace("__", "."): value for path, value in changes.items()}
+    return result_with({**own, **asked}, stream, tls_mode)
 
 
 def unreachable(domain: str, stream: str = "c2s") -> dict:
