@@ -4,6 +4,7 @@
 #   lab/lab.sh down          remove every lab container and the lab network (error if not up)
 #   lab/lab.sh down --if-up  the same, but succeed quietly when the lab is not up (cleanup)
 #   lab/lab.sh status        exit 0 when every lab container runs
+#   lab/lab.sh build         only build the images that are missing or out of date
 # State and trust material go to $XMPP_LAB_DIR (default: <repo>/.lab).
 set -euo pipefail
 
@@ -17,7 +18,7 @@ DOCKER=${XMPP_LAB_DOCKER:-/usr/bin/docker} # XMPP_LAB_DOCKER: a stand-in for tes
 source "$LAB_SRC/lib.sh"
 
 usage() {
-  echo "usage: lab/lab.sh up | down [--if-up] | status" >&2
+  echo "usage: lab/lab.sh up | down [--if-up] | status | build" >&2
   exit 2
 }
 
@@ -31,7 +32,7 @@ take_lock() {
 main() {
   local cmd=${1:-}
   shift || true
-  [[ $cmd == up || $cmd == down ]] && take_lock
+  [[ $cmd == up || $cmd == down || $cmd == build ]] && take_lock
   case $cmd in
     up)
       [[ $# -eq 0 ]] || usage
@@ -49,6 +50,11 @@ main() {
     status)
       [[ $# -eq 0 ]] || usage
       lab_status
+      ;;
+    build)
+      [[ $# -eq 0 ]] || usage
+      need_docker
+      build_images
       ;;
     *) usage ;;
   esac

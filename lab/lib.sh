@@ -6,7 +6,8 @@ SUBNET_PREFIX=${XMPP_LAB_SUBNET_PREFIX:-172.29.53}   # lab-network addresses end
 SUBNET=$SUBNET_PREFIX.0/24
 SERVERS=(a b c)
 CONTAINERS=(xmpp-lab-dns xmpp-lab-acme xmpp-lab-a xmpp-lab-b xmpp-lab-c)
-BASE_IMAGE=xmpp-lab/base:bookworm
+IMAGES=${XMPP_LAB_IMAGE_PREFIX:-xmpp-lab} # another prefix builds a separate set (timing, CI)
+BASE_IMAGE=$IMAGES/base:bookworm
 BASE_RECIPE="debootstrap minbase bookworm v1"
 
 declare -A LOOPBACK=([a]=127.0.0.11 [b]=127.0.0.12 [c]=127.0.0.13 [dns]=127.0.0.14 [acme]=127.0.0.15)
@@ -74,7 +75,7 @@ build_base() {
 
 # Build lab/images/NAME unless an image with the same recipe hash exists.
 build_image() {
-  local name=$1 dir=$LAB_SRC/images/$1 image=xmpp-lab/$1:bookworm hash base_id mirror
+  local name=$1 dir=$LAB_SRC/images/$1 image=$IMAGES/$1:bookworm hash base_id mirror
   base_id=$("$DOCKER" image inspect -f '{{.Id}}' "$BASE_IMAGE")
   hash=$( (
     cd "$dir" || exit 1
@@ -210,7 +211,7 @@ start_dns() {
     --network "$NET" --ip "${LABIP[dns]}" \
     -p "${LOOPBACK[dns]}:53:53/udp" -p "${LOOPBACK[dns]}:53:53/tcp" \
     -v "$LAB_DIR/dns:/lab:ro" -v "$LAB_DIR/dns/keys:/var/lib/bind/keys" \
-    xmpp-lab/dns:bookworm >/dev/null || die "could not start xmpp-lab-dns"
+    "$IMAGES/dns:bookworm" >/dev/null || die "could not start xmpp-lab-dns"
 }
 
 start_acme() {
@@ -220,7 +221,7 @@ start_acme() {
     --network "$NET" --ip "${LABIP[acme]}" --dns "${LABIP[dns]}" "${ports[@]}" \
     -e "LAB_DNS=${LABIP[dns]}:53" -e PEBBLE_VA_NOSLEEP=1 -e PEBBLE_WFE_NONCEREJECT=0 \
     -v "$LAB_DIR/acme:/lab:ro" \
-    xmpp-lab/acme:bookworm >/dev/null || die "could not start xmpp-lab-acme"
+    "$IMAGES/acme:bookworm" >/dev/null || die "could not start xmpp-lab-acme"
 }
 
 # The zone is signed once BIND answers its SOA with an RRSIG; then keep the CSK as anchor.
@@ -244,7 +245,7 @@ start_prosody() {
   cp "$LAB_DIR/pebble-root.pem" "$LAB_DIR/prosody/$s/seed/ca/xmpp-lab-pebble-root.crt"
   "$DOCKER" create --name "$name" --hostname "$name" --label xmpp-lab.role=prosody \
     --network "$NET" --ip "${LABIP[$s]}" --dns "${LABIP[dns]}" -e "LAB_DNS=${LABIP[dns]}" "${ports[@]}" \
-    xmpp-lab/prosody:bookworm >/dev/null || die "could not create $name"
+    "$IMAGES/prosody:bookworm" >/dev/null || die "could not create $name"
   "$DOCKER" cp "$LAB_DIR/prosody/$s/seed" "$name:/lab-seed" || die "could not copy the seed into $name"
   "$DOCKER" start "$name" >/dev/null || die "could not start $name"
 }
