@@ -86,9 +86,15 @@ build_image() {
   mirror=$(find_mirror)
   local args=(--build-arg "BASE=$BASE_IMAGE" --label "xmpp-lab.recipe=$hash" -t "$image")
   [[ -n $mirror ]] && args+=(--build-arg "MIRROR=$mirror")
+  local old_id
+  old_id=$("$DOCKER" image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
   say "building $image"
   "$DOCKER" build "${args[@]}" "$dir" >"$LAB_DIR/build-$name.log" 2>&1 \
     || die "building $image failed; see $LAB_DIR/build-$name.log"
+  # Drop the superseded image; it stays if a container still uses it.
+  if [[ -n $old_id && $old_id != $("$DOCKER" image inspect -f '{{.Id}}' "$image") ]]; then
+    "$DOCKER" rmi "$old_id" >/dev/null 2>&1 || true
+  fi
 }
 
 build_images() {
