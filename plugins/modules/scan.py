@@ -131,7 +131,7 @@ options:
     default: 30
   policy:
     description:
-      - The policy to hold each endpoint to. Keys (all optional, see docs/grading.md):
+      - The policy to hold each endpoint to. Its keys, all optional (see docs/grading.md), are
         C(min_grade) (default C(B)), C(require_plaintext_refused) (true),
         C(min_tls_version) (C(TLSv1.2)), C(require_forward_secrecy) (true),
         C(min_days_left) (14), C(require_s2s_cert_auth) (false), C(require_dane) (false).
