@@ -50,12 +50,10 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509_trust import
     is_ca,
     is_trust_anchor,
     issued_by,
+    load_trust_anchors,
     pkix_failure,
     self_signed,
     validity_problem,
-)
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509_trust import (
-    load_trust_anchors as load_trust_anchors,  # the certificate_check module's import
 )
 
 try:
@@ -66,6 +64,18 @@ try:
     HAS_CRYPTOGRAPHY = True
 except ImportError:  # pragma: no cover - depends on the environment
     HAS_CRYPTOGRAPHY = False
+
+# load_trust_anchors is part of this interface: certificate_check imports it from here.
+__all__ = [
+    "HAS_CRYPTOGRAPHY",
+    "ImportPolicy",
+    "ImportReport",
+    "Problem",
+    "Source",
+    "check_import",
+    "load_trust_anchors",
+    "names_from_certificate",
+]
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ def dns_id_matches(presented: str, reference: str) -> bool:
         rest = to_a_label(presented[2:])
         if rest is None or "*" in rest or "." not in rest:
             return False
-        head, _, tail = ref.partition(".")
+        head, _dot, tail = ref.partition(".")
         return bool(head) and tail == rest
     pres = to_a_label(presented)
     return pres is not None and "*" not in pres and pres == ref
