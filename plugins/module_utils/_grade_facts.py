@@ -142,7 +142,10 @@ class Facts:
                         fix + FIX_RELOAD,
                     )
                 )
-            if feats.get("dialback_before_tls") is True:
+            # Prosody advertises dialback before TLS even when STARTTLS is required, and
+            # then refuses to authenticate the stream: only an optional STARTTLS lets a peer
+            # federate in clear.
+            if feats.get("dialback_before_tls") is True and not feats.get("starttls_required"):
                 out.append(
                     (
                         "dialback-before-tls",

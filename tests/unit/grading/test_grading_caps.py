@@ -22,7 +22,13 @@ CAP_CASES = [
     ("starttls-not-required", "c2s", {"features.starttls_required": False}, "F", "F"),
     ("starttls-not-offered", "c2s", {"features.starttls_offered": False}, "F", "F"),
     ("auth-before-tls", "c2s", {"features.sasl_mechanisms_before_tls": ["PLAIN"]}, "F", "F"),
-    ("dialback-before-tls", "s2s", {"features.dialback_before_tls": True}, "F", "F"),
+    (
+        "dialback-before-tls",
+        "s2s",
+        {"features.dialback_before_tls": True, "features.starttls_required": False},
+        "F",
+        "F",
+    ),
     ("plaintext-accepted", "c2s", {"plaintext_refused": False}, "F", "F"),
     ("starttls-injection", "c2s", {"starttls_injection": True}, "F", "F"),
     ("sslv2", "c2s", {"tls.versions.SSLv2": True}, "F", "F"),
@@ -150,7 +156,11 @@ def test_unreachable_endpoint_is_f_with_the_error_as_reason():
             "allow_unencrypted_plain_auth = false",
         ),
         ("c2s", {"plaintext_refused": False}, "allow_unencrypted_plain_auth = false"),
-        ("s2s", {"features.dialback_before_tls": True}, "s2s_secure_auth"),
+        (
+            "s2s",
+            {"features.dialback_before_tls": True, "features.starttls_required": False},
+            "s2s_secure_auth",
+        ),
         ("c2s", {"tls.versions.SSLv3": True}, 'protocol = "tlsv1_2+"'),
         ("c2s", {"tls.compression": True}, "no_compression"),
         ("c2s", {"tls.min_dh_bits": 1024}, "dhparam"),
@@ -366,3 +376,11 @@ def test_certificate_not_probed_scores_key_exchange_from_groups():
     g = grade_endpoint(result_with({"certificate": None, "tls.groups": ["secp384r1"]}))
     assert g.subscores.key_exchange == 100
     assert [w.code for w in g.warnings] == ["incomplete-probe"]
+
+
+def test_dialback_offered_with_starttls_required_is_no_cap():
+    # Prosody lists dialback before TLS even with s2s_require_encryption, then refuses to
+    # authenticate the stream until TLS is up: nothing can federate in clear.
+    g = grade_endpoint(result_with({"features.dialback_before_tls": True}, stream="s2s"))
+    assert "dialback-before-tls" not in {c.code for c in g.caps}
+    assert g.grade.startswith("A")
