@@ -19,7 +19,8 @@ export XMPP_LAB_DIR ?= $(CURDIR)/.lab
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
-.PHONY: help deps host-deps engine venv demo test lint sanity unit molecule bench lab-up lab-down build clean
+.PHONY: help deps host-deps engine venv sslyze-venv demo test lint sanity unit integration molecule \
+	bench lab-up lab-down lab-build build clean
 
 help:
 	@echo "make demo      bring the lab up and audit it"
@@ -27,9 +28,10 @@ help:
 	@echo "make lint      ruff, yamllint, ansible-lint (production profile)"
 	@echo "make sanity    ansible-test sanity on a clean copy of the collection"
 	@echo "make unit      pytest tests/unit"
+	@echo "make integration   the prober against sslyze on the lab"
 	@echo "make molecule  molecule test --all"
 	@echo "make bench     this prober beside sslyze and testssl.sh on the lab"
-	@echo "make lab-up | lab-down    start or remove the lab"
+	@echo "make lab-up | lab-down | lab-build    start, remove or only build the lab"
 	@echo "make build     the collection tarball"
 
 # --- what everything else stands on -------------------------------------------------------
@@ -61,6 +63,9 @@ lab-up: deps
 lab-down: host-deps
 	lab/lab.sh down
 
+lab-build: deps
+	lab/lab.sh build
+
 # --- checks -------------------------------------------------------------------------------
 lint: venv
 	ruff check .
@@ -74,18 +79,25 @@ sanity: venv
 unit: venv
 	pytest tests/unit
 
+# sslyze lives in a venv of its own: it pins its own cryptography.
+sslyze-venv: venv
+	scripts/venv.sh $(CURDIR)/.venv-sslyze requirements-bench.txt
+
+integration: deps sslyze-venv
+	lab/lab.sh up
+	pytest tests/integration
+
 molecule: deps
 	molecule test --all
 
-test: lint sanity unit molecule
+test: lint sanity unit integration molecule
 
 # --- the rest -----------------------------------------------------------------------------
 demo: deps
 	lab/lab.sh up
 	ansible-playbook playbooks/demo.yml -i lab/inventory.yml
 
-bench: deps
-	scripts/venv.sh $(CURDIR)/.venv-sslyze requirements-bench.txt
+bench: deps sslyze-venv
 	lab/lab.sh up
 	python benchmarks/bench.py
 
