@@ -41,11 +41,25 @@ def main(report: str, junit: str, schema_path: str, xsd_path: str) -> int:
         "junit_valid": not junit_errors,
         "junit_errors": junit_errors,
         "junit_validator_can_fail": junit_can_fail,
-        "junit_failures": sum(1 for c in tree.getroot().iter("testcase") if c.find("failure") is not None),
+        "junit_failures": sum(
+            1 for c in tree.getroot().iter("testcase") if c.find("failure") is not None
+        ),
         "junit_suites": [s.get("name") for s in tree.getroot().iter("testsuite")],
     }
     print(json.dumps(out))
-    return 0 if all(out[k] for k in ("json_valid", "junit_valid", "json_validator_can_fail", "junit_validator_can_fail")) else 1
+    return (
+        0
+        if all(
+            out[k]
+            for k in (
+                "json_valid",
+                "junit_valid",
+                "json_validator_can_fail",
+                "junit_validator_can_fail",
+            )
+        )
+        else 1
+    )
 
 
 if __name__ == "__main__":

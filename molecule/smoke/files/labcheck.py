@@ -188,10 +188,10 @@ def update(
 
 def acme(url: str, cafile: str) -> dict[str, Any]:
     ctx = ssl.create_default_context(cafile=cafile)
-    with urllib.request.urlopen(url, context=ctx, timeout=DEADLINE) as resp:  # noqa: S310 (lab URL)
+    with urllib.request.urlopen(url, context=ctx, timeout=DEADLINE) as resp:
         directory = json.loads(resp.read())
     try:
-        with urllib.request.urlopen(url, context=ssl.create_default_context(), timeout=DEADLINE):  # noqa: S310
+        with urllib.request.urlopen(url, context=ssl.create_default_context(), timeout=DEADLINE):
             untrusted = "accepted"
     except (ssl.SSLError, OSError) as exc:
         untrusted = f"refused: {type(exc).__name__}"
@@ -222,12 +222,12 @@ class Acme:
         self.nonce = ""
 
     def _get(self, url: str) -> dict[str, Any]:
-        with urllib.request.urlopen(url, context=self.ctx, timeout=DEADLINE) as resp:  # noqa: S310
+        with urllib.request.urlopen(url, context=self.ctx, timeout=DEADLINE) as resp:
             return json.loads(resp.read())
 
     def _new_nonce(self) -> str:
-        req = urllib.request.Request(self.dir["newNonce"], method="HEAD")  # noqa: S310
-        with urllib.request.urlopen(req, context=self.ctx, timeout=DEADLINE) as resp:  # noqa: S310
+        req = urllib.request.Request(self.dir["newNonce"], method="HEAD")
+        with urllib.request.urlopen(req, context=self.ctx, timeout=DEADLINE) as resp:
             return resp.headers["Replay-Nonce"]
 
     def post(self, url: str, payload: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
@@ -246,11 +246,11 @@ class Acme:
             "payload": body64,
             "signature": _b64(r.to_bytes(32, "big") + s_.to_bytes(32, "big")),
         }
-        req = urllib.request.Request(  # noqa: S310
+        req = urllib.request.Request(
             url, data=json.dumps(jws).encode(), headers={"Content-Type": "application/jose+json"}
         )
         try:
-            with urllib.request.urlopen(req, context=self.ctx, timeout=DEADLINE) as resp:  # noqa: S310
+            with urllib.request.urlopen(req, context=self.ctx, timeout=DEADLINE) as resp:
                 self.nonce = resp.headers.get("Replay-Nonce", "")
                 raw = resp.read()
                 return (json.loads(raw) if raw else {}), resp.headers.get("Location", "")
@@ -307,13 +307,13 @@ def acme_validate(
     keyauth = f"{token}.{client.thumbprint}"
     docker = ["docker", "exec", "-i", container]
     # argv without a shell, to the lab's own container
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [*docker, "tee", path], input=keyauth.encode(), stdout=subprocess.DEVNULL, check=True
     )
     try:
         http_status = client.validate(authz_url, chal)
     finally:
-        subprocess.run([*docker, "rm", "-f", path], check=False)  # noqa: S603
+        subprocess.run([*docker, "rm", "-f", path], check=False)
 
     authz_url, chal = client.challenge(dns_domain, "dns-01")
     digest = _b64(hashlib.sha256(f"{chal['token']}.{client.thumbprint}".encode()).digest())
