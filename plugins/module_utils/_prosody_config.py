@@ -340,7 +340,8 @@ class _Planner:
         edits.append(_Edit(start, end, text, len(edits)))
 
     def old_value(self, item: Located) -> Any:
-        assert isinstance(item.statement, Assignment)
+        if not isinstance(item.statement, Assignment):
+            raise AssertionError(f"old_value() of a statement that sets no option: {item}")
         value = item.statement.value
         if value.literal:
             return _plain(value.value)
@@ -353,7 +354,8 @@ class _Planner:
             return
         for item in occurrences:
             statement = item.statement
-            assert isinstance(statement, Assignment)
+            if not isinstance(statement, Assignment):  # assignments() returns nothing else
+                raise AssertionError(f"assignments() returned a non-assignment: {item}")
             if statement.value.literal and lua_equal(statement.value.value, value):
                 continue
             chunk = self.config.chunks[item.path]
@@ -374,7 +376,8 @@ class _Planner:
                 return chunk.path, _after_line(chunk, last.end), _indent_at(chunk.text, last.start)
             if len(chunk.blocks) > 1:
                 header = chunk.blocks[1].header
-                assert header is not None
+                if header is None:  # only the first block of a file is the global one
+                    raise AssertionError(f"{chunk.path}: a block after the first has no header")
                 start = _line_start(chunk.text, header.start)
                 only_space = not chunk.text[start : header.start].strip()
                 return chunk.path, start if only_space else header.start, ""

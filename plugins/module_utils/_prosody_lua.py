@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 KEYWORDS = frozenset(
     {"and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if"}
@@ -208,7 +208,7 @@ def _number_value(text: str) -> int | float:
 def tokenize(text: str, path: str) -> tuple[list[Token], list[tuple[int, int]]]:
     """Tokens (comments and white space left out) and the spans of the comments."""
 
-    def fail(offset: int, message: str) -> None:
+    def fail(offset: int, message: str) -> NoReturn:
         raise ProsodyConfigError(path, line_of(text, offset), message)
 
     if text.startswith("\ufeff"):
@@ -235,7 +235,8 @@ def tokenize(text: str, path: str) -> tuple[list[Token], list[tuple[int, int]]]:
             pos = end
         elif ch.isalpha() or ch == "_":
             match = _NAME.match(text, pos)
-            assert match is not None
+            if match is None:  # a letter outside ASCII: Lua names are ASCII only
+                fail(pos, f"unexpected character {ch!r}")
             word = match.group(0)
             tokens.append(Token("keyword" if word in KEYWORDS else "name", word, pos, match.end()))
             pos = match.end()
@@ -243,7 +244,6 @@ def tokenize(text: str, path: str) -> tuple[list[Token], list[tuple[int, int]]]:
             match = _NUMBER.match(text, pos)
             if not match or re.match(r"[A-Za-z0-9_.]", text[match.end() : match.end() + 1]):
                 fail(pos, "malformed number")
-            assert match is not None
             raw = match.group(0)
             tokens.append(Token("number", raw, pos, match.end(), _number_value(raw)))
             pos = match.end()
@@ -265,9 +265,7 @@ def tokenize(text: str, path: str) -> tuple[list[Token], list[tuple[int, int]]]:
             value = _unescape(body, lambda i, m, base=pos + 1: fail(base + i, m))
             tokens.append(Token("string", text[pos : end + 1], pos, end + 1, value))
             pos = end + 1
-        elif ch == "[" and _LONG_OPEN.match(text, pos):
-            opening = _LONG_OPEN.match(text, pos)
-            assert opening is not None
+        elif ch == "[" and (opening := _LONG_OPEN.match(text, pos)):
             end = _long_bracket_end(text, opening.end(), len(opening.group(1)))
             if end < 0:
                 fail(pos, "unfinished long string")
@@ -283,7 +281,6 @@ def tokenize(text: str, path: str) -> tuple[list[Token], list[tuple[int, int]]]:
                 op = ch
             if op is None:
                 fail(pos, f"unexpected character {ch!r}")
-            assert op is not None
             tokens.append(Token("op", op, pos, pos + len(op)))
             pos += len(op)
     tokens.append(Token("eof", "", size, size))

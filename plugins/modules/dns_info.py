@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: xmpp.encryption developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Inspect what DNS publishes for one XMPP domain: SRV, addresses, TLSA, DNSSEC (read-only)."""
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ description:
   - With O(certificate), the TLSA records are matched against it and the record that matched
     is reported. TLSA records are only C(usable) when DNSSEC-secure.
 author:
-  - xmpp.encryption contributors
+  - xmpp.encryption developers (@xmpp-encryption)
 options:
   domain:
     description:

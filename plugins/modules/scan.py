@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: xmpp.encryption developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Audit many XMPP domains in one run: discover, probe concurrently, grade, hold to a policy."""
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ description:
   - It only reads. Use it once for the whole fleet (C(run_once)), from the controller or a
     probe host.
 author:
-  - xmpp.encryption contributors
+  - xmpp.encryption developers (@xmpp-encryption)
 options:
   domains:
     description:

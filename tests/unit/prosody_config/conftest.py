@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -125,18 +126,35 @@ def lua_reads(path: Path) -> dict[tuple[str, str], str]:
     return result
 
 
+# Samples built at test time from a committed twin. The CRLF sample must have CRLF line
+# endings, which ansible-test sanity refuses in a committed file; it is multi.cfg.lua with
+# every line ending turned into CRLF.
+DERIVED: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
+    "crlf.cfg.lua": ("multi.cfg.lua", lambda data: data.replace(b"\n", b"\r\n")),
+}
+
+
+def copy_sample(name: str, directory: Path) -> Path:
+    """Copy a sample (a file or a directory) into directory and return the copy's path."""
+    target = directory / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if name in DERIVED:
+        twin, convert = DERIVED[name]
+        target.write_bytes(convert((FIXTURES / twin).read_bytes()))
+        return target
+    source = FIXTURES / name
+    if source.is_dir():
+        shutil.copytree(source, target)
+    else:
+        shutil.copy2(source, target)
+    return target
+
+
 @pytest.fixture
 def fixture_copy(tmp_path: Path):
     """Copy a sample (a file or a directory) into tmp_path and return the copy's path."""
 
     def copy(name: str) -> Path:
-        source = FIXTURES / name
-        target = tmp_path / name
-        if source.is_dir():
-            shutil.copytree(source, target)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-        return target
+        return copy_sample(name, tmp_path)
 
     return copy

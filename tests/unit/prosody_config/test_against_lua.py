@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import canonical, lua_reads
+from conftest import canonical, copy_sample, lua_reads
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_config import (
     config_view,
@@ -88,7 +88,9 @@ def test_parser_reads_what_lua_reads(fixture_copy, sample: str) -> None:
 
 @pytest.mark.parametrize("sample", SAMPLES)
 @pytest.mark.parametrize("edit", range(len(EDITS)))
-def test_edited_files_are_valid_lua_and_mean_what_was_asked(fixture_copy, sample, edit) -> None:
+def test_edited_files_are_valid_lua_and_mean_what_was_asked(
+    fixture_copy, tmp_path: Path, sample, edit
+) -> None:
     top = sample.split("/")[0]
     copied = fixture_copy(top)
     path = copied if "/" not in sample else copied / sample.split("/", 1)[1]
@@ -107,7 +109,7 @@ def test_edited_files_are_valid_lua_and_mean_what_was_asked(fixture_copy, sample
     for option in remove:
         assert (section, option) not in lua
     # Every other (section, option) Lua sees is exactly what it saw before the edit.
-    before = lua_reads(fixture_copy_path(sample))
+    before = lua_reads(unedited_copy(sample, tmp_path / "unedited"))
     touched = {(section, o) for o in [*settings, *remove]}
     assert {k: v for k, v in lua.items() if k not in touched} == {
         k: v for k, v in before.items() if k not in touched
@@ -115,5 +117,8 @@ def test_edited_files_are_valid_lua_and_mean_what_was_asked(fixture_copy, sample
     assert not plan_edits(load_config(str(path)), host, settings, remove).changes
 
 
-def fixture_copy_path(sample: str) -> Path:
-    return Path(__file__).parent / "fixtures" / sample
+def unedited_copy(sample: str, directory: Path) -> Path:
+    """A fresh copy of the sample (with the files it includes) in directory."""
+    top, *rest = sample.split("/", 1)
+    copied = copy_sample(top, directory)
+    return copied / rest[0] if rest else copied

@@ -188,6 +188,7 @@ def test_remove_takes_the_line_and_its_comment(fixture_copy) -> None:
 def test_crlf_file_stays_crlf(fixture_copy) -> None:
     path = fixture_copy("crlf.cfg.lua")
     before = path.read_bytes()
+    assert before.count(b"\r\n") == before.count(b"\n") > 0  # the sample is CRLF throughout
     apply(path, settings={"c2s_require_encryption": True, "new_option": "x"})
     apply(path, host="gateway.example.net", settings={"component_secret": "n", "b": [1] * 40})
     after = path.read_bytes()

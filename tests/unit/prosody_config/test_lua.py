@@ -103,6 +103,7 @@ def test_sections_and_component_module() -> None:
         ("a = 3x\n", 1, "malformed number"),
         ("a = '\\q'\n", 1, "invalid escape"),
         ("a = 1 @\n", 1, "unexpected character"),
+        ("a = 1\nstärke = 2\n", 2, "unexpected character"),  # Lua names are ASCII only
         ("VirtualHost(name)\n", 1, "one literal string"),
     ],
 )
