@@ -207,10 +207,10 @@ def measure_endpoint(
 def fleet(eps: Sequence[Endpoint], condition: str, ca: str, aliases: Sequence[Endpoint]) -> dict:
     """One endpoint alone, then 30 together (each with its own connection bound)."""
     targets = list(aliases) if aliases else [eps[i % len(eps)] for i in range(FLEET)]
-    one, one_wall, _ = counted(lambda: run_prober([targets[0].spec()], ca), None)
+    one, one_wall, _count = counted(lambda: run_prober([targets[0].spec()], ca), None)
     if aliases:
         ask(CONTROL, "reset")
-    many, many_wall, _ = counted(lambda: run_prober([t.spec() for t in targets], ca), None)
+    many, many_wall, _count = counted(lambda: run_prober([t.spec() for t in targets], ca), None)
     relay_count = sum(ask(CONTROL, "count").values()) if aliases else None
     results = many["results"]  # type: ignore[index]
     return {

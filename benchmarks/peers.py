@@ -176,7 +176,7 @@ def run_sslyze(
             sslyze_target(address, port, domain),
         ]
         started = time.monotonic()
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
         elapsed = time.monotonic() - started
         if not out.exists():
             raise PeerError(f"sslyze wrote no JSON: {proc.stderr[-2000:]}")
@@ -221,5 +221,5 @@ def run_testssl(
             f"{domain}:{port}",
         ]
         started = time.monotonic()
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
         return ToolRun(time.monotonic() - started, proc.returncode, proc.stdout + proc.stderr)

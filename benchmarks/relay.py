@@ -46,9 +46,9 @@ class Route:
 
     @classmethod
     def parse(cls, text: str) -> Route:
-        listen, _, target = text.partition("=")
-        lh, _, lp = listen.rpartition(":")
-        th, _, tp = target.rpartition(":")
+        listen, _sep, target = text.partition("=")
+        lh, _sep, lp = listen.rpartition(":")
+        th, _sep, tp = target.rpartition(":")
         if not (lh and lp and th and tp):
             raise ValueError(f"route must be LISTEN_HOST:PORT=TO_HOST:PORT, not {text!r}")
         return cls(lh, int(lp), th, int(tp))
@@ -192,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--control", required=True, help="HOST:PORT of the control listener")
     parser.add_argument("routes", nargs="+", help="LISTEN_HOST:PORT=TO_HOST:PORT")
     args = parser.parse_args(argv)
-    host, _, port = args.control.rpartition(":")
+    host, _sep, port = args.control.rpartition(":")
     asyncio.run(serve([Route.parse(r) for r in args.routes], args.delay, (host, int(port))))
 
 

@@ -327,7 +327,7 @@ def roots(lab: Path) -> None:
     """Pebble makes new roots on every start: keep the current one (and its intermediate)."""
     base = "https://127.0.0.15:15000"
     last: Exception | None = None
-    for _ in range(60):
+    for _attempt in range(60):
         try:
             write(lab / "pebble-root.pem", fetch(f"{base}/roots/0", lab / "pebble-minica.pem"))
             write(

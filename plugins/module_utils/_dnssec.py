@@ -267,7 +267,7 @@ class Validator:
             if not self._covered(name):
                 return Verdict(INDETERMINATE, f"no trust anchor covers {name}")
             return Verdict(BOGUS, f"unsigned data at {name} and no zone apex found")
-        verdict, _ = self.zone_keys(zone)
+        verdict, _dnskeys = self.zone_keys(zone)
         if verdict.status == SECURE:
             return Verdict(
                 BOGUS, f"{name} is in the signed zone {zone} but has no signature", str(zone)

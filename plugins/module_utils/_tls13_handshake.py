@@ -132,11 +132,11 @@ async def read_encrypted_flight(
     secret = server_handshake_secret(sh.suite, shared, hello.message + sh_raw)
     tls.decryptor = RecordDecryptor(sh.suite, secret)
     cert_request = False
-    mtype, _, _ = await tls.message()
+    mtype, _body, _raw = await tls.message()
     if mtype != ENCRYPTED_EXTENSIONS:
         raise ProbeError("tls-protocol", f"message {mtype} instead of EncryptedExtensions")
     while True:
-        mtype, body, _ = await tls.message()
+        mtype, body, _raw = await tls.message()
         if mtype == CERTIFICATE_REQUEST:
             cert_request = True
         elif mtype == CERTIFICATE:

@@ -428,7 +428,7 @@ def _describe(code: int, name: str) -> CipherSuite:
     bare = name.removeprefix("OLD_").removeprefix("TLS_")
     if "_WITH_" not in bare:  # TLS 1.3: TLS_<aead>_<hash>; key exchange is negotiated apart
         cipher = bare.rsplit("_", 1)[0]
-        _, bits = _cipher_strength(cipher)
+        _family, bits = _cipher_strength(cipher)
         return CipherSuite(
             code, name, "TLS13", "TLS13", cipher, bits, "AEAD", True, False, frozenset({"TLSv1.3"})
         )
@@ -436,7 +436,7 @@ def _describe(code: int, name: str) -> CipherSuite:
     export = "_EXPORT" in kex_token
     kex_token = kex_token.split("_EXPORT")[0]
     kex, auth, forward_secret = _KEX[kex_token]
-    head, _, last = cipher_mac.rpartition("_")
+    head, _sep, last = cipher_mac.rpartition("_")
     if last in _HMAC and not any(m in head for m in ("GCM", "CCM", "POLY1305")):
         cipher, mac = head, last
     elif last in _HMAC:  # AEAD suite naming its PRF hash
@@ -445,7 +445,7 @@ def _describe(code: int, name: str) -> CipherSuite:
         cipher, mac = "NULL", "NULL"
     else:  # CCM suites carry no hash in the name
         cipher, mac = cipher_mac, "AEAD"
-    _, bits = _cipher_strength(cipher)
+    _family, bits = _cipher_strength(cipher)
     if export:
         bits = min(bits, 56 if "1024" in name else 40)
     if export:

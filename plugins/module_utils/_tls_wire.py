@@ -472,7 +472,7 @@ async def read_tls12_flight(tls: TlsReader, sh: ServerHello, raw: bytes) -> Serv
     cert_request = False
     suite = SUITES.get(sh.suite)
     while True:
-        mtype, body, _ = await tls.message()
+        mtype, body, _raw = await tls.message()
         if mtype == CERTIFICATE:
             chain = parse_certificate(body)
         elif mtype == SERVER_KEY_EXCHANGE and suite is not None:

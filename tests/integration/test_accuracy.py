@@ -67,7 +67,7 @@ def ours(ep: Endpoint) -> dict:
 
 def sslyze(ep: Endpoint) -> SslyzeScan:
     last: Exception | None = None
-    for _ in range(2):  # one retry: a peer's transient refusal is not our disagreement
+    for _attempt in range(2):  # one retry: a peer's transient refusal is not our disagreement
         try:
             _run, doc = run_sslyze(
                 ep.address, ep.port, ep.domain, ep.stream, ep.tls_mode, commands=SSLYZE_COMPARABLE

@@ -35,9 +35,9 @@ class Account:
 
     @classmethod
     def parse(cls, text: str) -> Account:
-        creds, _, where = text.rpartition("@")
-        jid, _, password = creds.partition(":")
-        host, _, port = where.rpartition(":")
+        creds, _sep, where = text.rpartition("@")
+        jid, _sep, password = creds.partition(":")
+        host, _sep, port = where.rpartition(":")
         if not (jid and password and host and port.isdigit()):
             raise argparse.ArgumentTypeError(f"expected JID:PASSWORD@ADDRESS:PORT, got {text!r}")
         return cls(jid, password, host, int(port))

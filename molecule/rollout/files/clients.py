@@ -35,10 +35,10 @@ class Account:
 
     @classmethod
     def parse(cls, text: str) -> Account:
-        mode, _, rest = text.partition(":")
-        creds, _, where = rest.rpartition("@")
-        jid, _, password = creds.partition(":")
-        host, _, port = where.rpartition(":")
+        mode, _sep, rest = text.partition(":")
+        creds, _sep, where = rest.rpartition("@")
+        jid, _sep, password = creds.partition(":")
+        host, _sep, port = where.rpartition(":")
         if mode not in ("tls", "plain") or not (jid and password and host and port.isdigit()):
             raise argparse.ArgumentTypeError(
                 f"expected MODE:JID:PASSWORD@ADDRESS:PORT, got {text!r}"

@@ -261,14 +261,14 @@ class Acme:
             ) from exc
 
     def account(self) -> None:
-        _, self.kid = self.post(self.dir["newAccount"], {"termsOfServiceAgreed": True})
+        _account, self.kid = self.post(self.dir["newAccount"], {"termsOfServiceAgreed": True})
 
     def challenge(self, domain: str, kind: str) -> tuple[str, dict[str, Any]]:
-        order, _ = self.post(
+        order, _order_url = self.post(
             self.dir["newOrder"], {"identifiers": [{"type": "dns", "value": domain}]}
         )
         authz_url = order["authorizations"][0]
-        authz, _ = self.post(authz_url, None)
+        authz, _location = self.post(authz_url, None)
         (chal,) = [c for c in authz["challenges"] if c["type"] == kind]
         return authz_url, chal
 
@@ -276,7 +276,7 @@ class Acme:
         self.post(chal["url"], {})
         end = time.monotonic() + 20
         while time.monotonic() < end:
-            authz, _ = self.post(authz_url, None)
+            authz, _location = self.post(authz_url, None)
             if authz["status"] != "pending":
                 detail = [c.get("error", {}).get("detail", "") for c in authz["challenges"]]
                 return authz["status"] + "".join(f" ({d})" for d in detail if d)

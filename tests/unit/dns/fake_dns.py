@@ -119,7 +119,7 @@ class FakeDns:
                     if reply is not None:
                         conn.sendall(struct.pack("!H", len(reply)) + reply)
 
-        for _ in range(20):  # the TCP port must be free too
+        for _attempt in range(20):  # the TCP port must be free too
             udp = socketserver.ThreadingUDPServer(("127.0.0.1", 0), Udp)
             try:
                 tcp = socketserver.ThreadingTCPServer(("127.0.0.1", udp.server_address[1]), Tcp)
@@ -199,7 +199,7 @@ class FakeDns:
         self, response: dns.message.Message, zone: dns.zone.Zone, qname: dns.name.Name, rdtype: int
     ) -> None:
         name = qname
-        for _ in range(8):  # follow CNAMEs inside the zone
+        for _hop in range(8):  # follow CNAMEs inside the zone
             node = zone.get_node(name)
             if node is None:
                 response.set_rcode(dns.rcode.NXDOMAIN if name == qname else dns.rcode.NOERROR)

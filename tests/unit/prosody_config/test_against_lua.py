@@ -95,7 +95,7 @@ def test_edited_files_are_valid_lua_and_mean_what_was_asked(
     copied = fixture_copy(top)
     path = copied if "/" not in sample else copied / sample.split("/", 1)[1]
     config = load_config(str(path))
-    hosts = [h.name for _, h in config.headers]
+    hosts = [h.name for _path, h in config.headers]
     host, settings, remove = EDITS[edit]
     host = {"FIRST_HOST": hosts[0], "LAST_HOST": hosts[-1]}.get(host, host) if host else None
     plan = plan_edits(config, host, settings, remove)

@@ -74,7 +74,7 @@ async def test_per_server_and_global_bounds_hold_in_the_fake(pki):
         "127.0.0.3": ["three.test", "four.test"],
         "127.0.0.4": ["five.test", "six.test"],
     }
-    result, counter, _ = await run_explicit(
+    result, counter, _servers = await run_explicit(
         pki, layout, max_connections=3, max_connections_per_server=2, share_tls_scan=False
     )
     # every domain was probed in full, none lost to the bounds
@@ -95,7 +95,7 @@ async def test_per_server_and_global_bounds_hold_in_the_fake(pki):
 
 async def test_a_bound_of_one_is_honoured_and_does_not_deadlock(pki):
     layout = {"127.0.0.5": ["solo.test", "alias.solo.test"]}
-    result, counter, _ = await run_explicit(
+    result, counter, _servers = await run_explicit(
         pki, layout, max_connections=1, max_connections_per_server=1, share_tls_scan=False
     )
     assert counter.peak["127.0.0.5"] == 1
@@ -104,10 +104,10 @@ async def test_a_bound_of_one_is_honoured_and_does_not_deadlock(pki):
 
 async def test_aliases_share_one_tls_scan_but_not_features_or_certificate(pki):
     aliases = [f"alias{i}.test" for i in range(5)]
-    shared, counter_shared, _ = await run_explicit(
+    shared, counter_shared, _servers = await run_explicit(
         pki, {"127.0.0.6": aliases}, max_connections_per_server=3
     )
-    alone, counter_alone, _ = await run_explicit(
+    alone, counter_alone, _servers = await run_explicit(
         pki, {"127.0.0.7": aliases}, max_connections_per_server=3, share_tls_scan=False
     )
     assert shared.stats.shared_tls_scans == len(aliases) - 1

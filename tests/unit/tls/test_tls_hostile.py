@@ -98,8 +98,8 @@ async def test_alert_to_everything():
 
     result = await run(script)
     print("hellos (suites, bytes):", sizes)
-    assert all(n <= MAX_SUITES_PER_HELLO for n, _ in sizes)  # HOSTILE 16: no long offers
-    assert not any(256 <= size < 512 for _, size in sizes)
+    assert all(n <= MAX_SUITES_PER_HELLO for n, _size in sizes)  # HOSTILE 16: no long offers
+    assert not any(256 <= size < 512 for _suites, size in sizes)
     assert result.error_code == "tls-alert"
     assert "handshake_failure" in result.error
     assert result.versions == dict.fromkeys(result.versions, False)
@@ -131,7 +131,7 @@ async def test_endless_certificate_hits_the_byte_cap():
         writer.write(server_hello(parse_client_hello(record)["suites"][-1]))
         # a Certificate message announcing 16 MB, sent as endless maximal records
         writer.write(b"\x16\x03\x03\x40\x00" + b"\x0b\xff\xff\xff" + bytes(0x4000 - 4))
-        for _ in range(40):
+        for _record in range(40):
             writer.write(b"\x16\x03\x03\x40\x00" + bytes(0x4000))
             await writer.drain()
 

@@ -133,7 +133,7 @@ class OpenSslServer:
     def _serve(self) -> None:
         while not self._stop:
             try:
-                conn, _ = self.sock.accept()
+                conn, _peer = self.sock.accept()
             except OSError:
                 return
             self.accepted += 1
