@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write docs/roles/ROLE.md for every role from its meta/argument_specs.yml.
 
     python docs/gen_role_docs.py           write the pages

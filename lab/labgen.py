@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """Render the lab's configuration files and its description (lab.json).
 
 Called by lab.sh; standard library only, so it runs before any venv exists.
-  labgen.py render LAB_DIR      configuration for BIND, Prosody and Pebble, secrets, tsig.key
-  labgen.py roots LAB_DIR       fetch Pebble's current root (it changes on every start)
-  labgen.py json LAB_DIR        write lab.json once the trust files exist
+  python3 labgen.py render LAB_DIR  configuration for BIND, Prosody and Pebble, secrets, tsig.key
+  python3 labgen.py roots LAB_DIR   fetch Pebble's current root (it changes on every start)
+  python3 labgen.py json LAB_DIR    write lab.json once the trust files exist
 The lab's topology lives here and nowhere else in Python; lab.sh keeps the same addresses.
 """
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Real XMPP clients (slixmpp) against the lab, for Molecule scenarios.
 
   send  log in a sender and a recipient, send one message with a random token and report

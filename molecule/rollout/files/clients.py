@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """slixmpp clients for the rollout scenario.
 
   hold  log accounts in (each over TLS or in plaintext), stay connected until a stop file

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Checks the smoke scenario runs from the controller against the lab's published ports.
 
 Each subcommand prints one JSON object and exits 0; the playbook decides pass or fail from
