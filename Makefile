@@ -87,7 +87,10 @@ integration: deps sslyze-venv
 	lab/lab.sh up
 	pytest tests/integration
 
+# reset: Molecule keeps "created"/"prepared" state across runs and would skip the lab's
+# reset after an interrupted run.
 molecule: deps
+	molecule reset --all
 	molecule test --all
 
 test: lint sanity unit integration molecule
