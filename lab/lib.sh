@@ -220,12 +220,15 @@ start_dns() {
     "$IMAGES/dns:bookworm" >/dev/null || die "could not start xmpp-lab-dns"
 }
 
+# PEBBLE_AUTHZREUSE=0: every order proves its challenge again, so a test of a failing
+# challenge cannot pass on an authorization left valid by an earlier order.
 start_acme() {
   local ports=() port
   for port in "${ACME_PORTS[@]}"; do ports+=(-p "${LOOPBACK[acme]}:$port:$port"); done
   "$DOCKER" run -d --name xmpp-lab-acme --hostname acme --label xmpp-lab.role=acme \
     --network "$NET" --ip "${LABIP[acme]}" --dns "${LABIP[dns]}" "${ports[@]}" \
     -e "LAB_DNS=${LABIP[dns]}:53" -e PEBBLE_VA_NOSLEEP=1 -e PEBBLE_WFE_NONCEREJECT=0 \
+    -e PEBBLE_AUTHZREUSE=0 \
     -v "$LAB_DIR/acme:/lab:ro" \
     "$IMAGES/acme:bookworm" >/dev/null || die "could not start xmpp-lab-acme"
 }
