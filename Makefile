@@ -1,6 +1,6 @@
 # xmpp.encryption: one entry point for users, developers and CI.
 #   make demo   bring the lab up and show what the collection does with it
-#   make test   every check: lint, sanity, unit tests, Molecule against the lab
+#   make test   every check: lint, sanity, unit tests, the demo and Molecule against the lab
 # Each target installs what it needs (Debian packages, the Docker engine, a pinned venv)
 # and skips what is done already.
 
@@ -23,8 +23,8 @@ export PY_COLORS ?= 0
 	bench lab-up lab-down lab-build build clean
 
 help:
-	@echo "make demo      bring the lab up and audit it"
-	@echo "make test      lint, sanity, unit tests and Molecule against the lab"
+	@echo "make demo      the lab taken from its legacy state through the rollout"
+	@echo "make test      lint, sanity, unit and integration tests, the demo, Molecule"
 	@echo "make lint      ruff, yamllint, ansible-lint (production profile)"
 	@echo "make sanity    ansible-test sanity on a clean copy of the collection"
 	@echo "make unit      pytest tests/unit"
@@ -94,7 +94,7 @@ molecule: deps
 	molecule reset -s default
 	molecule test --all
 
-test: lint sanity unit integration molecule
+test: lint sanity unit integration demo molecule
 
 # --- the rest -----------------------------------------------------------------------------
 demo: deps
