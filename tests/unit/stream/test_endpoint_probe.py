@@ -139,7 +139,7 @@ async def timed_probe(target, opts):
 async def test_s2s_plaintext_test_runs_beside_the_tls_scan(pki, monkeypatch):
     # A peer that never answers dialback: the probe lasts as long as the longer of the two
     # parts (plaintext wait, scan of slow handshakes), not their sum.
-    monkeypatch.setattr(_xmpp_stream, "DIALBACK_WAIT", 1.0)
+    monkeypatch.setattr(_xmpp_stream, "DIALBACK_WAIT", 1.5)
     async with TlsServer(server_context(pki)) as tls:
         behaviour = behaviour_good(
             ns="jabber:server", then=script(slow(0.1), proxy(tls.host, tls.port))
@@ -152,7 +152,7 @@ async def test_s2s_plaintext_test_runs_beside_the_tls_scan(pki, monkeypatch):
     assert result.features is not None
     assert result.features.plaintext_refused is False
     assert scan_time > 0.5
-    assert both < max(scan_time, 1.0) + 0.5 < scan_time + 1.0
+    assert 1.5 <= both < scan_time + 1.5 - 0.4  # the sum less a margin for a loaded host
 
 
 async def test_s2s_probe_ends_when_the_peer_answers_the_verify(pki):
