@@ -12,9 +12,10 @@ times round trips:
   refuses. Chunks hold at most ``MAX_SUITES_PER_HELLO`` suites (servers that choke on more
   than 128 suites exist) and hellos of 256-511 bytes are padded to 512 (RFC 7685, the F5
   bug). Chunks and versions are independent, so their chains run concurrently.
-* server preference: if the picks ever contradict our offer order the server chooses (and
-  the picks are its order); otherwise one reversed offer (and, when the suites span chunks,
-  one forward offer) of the accepted suites tells its order from ours.
+* server preference: a chain's offers alternate between our order and its reverse; if a pick
+  ever passes over an accepted suite offered before it, the server chooses (and the picks
+  are its order); otherwise one reversed offer (and, when the suites span chunks, one
+  forward offer) of the accepted suites tells its order from ours.
 * groups: TLS 1.3 by offering supported_groups with no key share (the HelloRetryRequest
   names the server's pick), TLS 1.2 by the curve in the ECDHE ServerKeyExchange, and the
   finite-field DHE prime size from one DHE-only hello.
@@ -72,6 +73,18 @@ LEGACY_GROUPS = (*EC_GROUPS, 0x0100, 0x0101, 0x0102, 0x0103, 0x0104)
 KEY_SHARES = (0x001D, 0x0017)  # what most TLS 1.3 servers take without a retry
 CAN_SHARE = frozenset({0x001D, 0x001E, 0x0017, 0x0018, 0x0019})
 REFUSALS = frozenset({"tls-alert", "reset"})
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a suite chain: what was offered, in that order, and what the server took."""
+
+    offer: tuple[int, ...]
+    pick: int
+
+    def overrides(self, accepted: frozenset[int]) -> bool:
+        """The server passed over a suite it accepts that we offered before its pick."""
+        return any(code in accepted for code in self.offer[: self.offer.index(self.pick)])
 
 
 class AfterHelloError(ProbeError):
@@ -300,18 +313,25 @@ class _Scanner:
 
     # -- suites ----------------------------------------------------------------------------
 
-    async def chain(self, name: str, index: int) -> list[int]:
-        """Offer the chunk, remove the pick, repeat until the server refuses."""
-        offer = list(self.chunks[name][index])
-        picks: list[int] = []
+    async def chain(self, name: str, index: int) -> list[Step]:
+        """Offer the chunk, remove the pick, repeat until the server refuses.
+
+        Offers alternate between our order and its reverse: a server that chooses by its own
+        order then contradicts one of them within the first steps, which spares the order
+        probe when its order happens to match ours.
+        """
+        chunk = self.chunks[name][index]
+        offer = list(chunk)
+        steps: list[Step] = []
         if (name, index) in self.first:
             seed = self.first[(name, index)]
             if seed is None:
-                return picks
-            picks.append(seed)
+                return steps
+            steps.append(Step(chunk, seed))  # the version probe offered the chunk in order
             offer.remove(seed)
         while offer:
-            result = await self.attempt(f"{name} suites", self.hello(name, offer))
+            sent = tuple(offer[::-1] if len(steps) % 2 else offer)
+            result = await self.attempt(f"{name} suites", self.hello(name, sent))
             if isinstance(result, ProbeError):
                 break
             if result.hello.version != VERSIONS[name]:
@@ -320,9 +340,9 @@ class _Scanner:
                 )
                 self.incomplete = True
                 break
-            picks.append(result.hello.suite)
+            steps.append(Step(sent, result.hello.suite))
             offer.remove(result.hello.suite)
-        return picks
+        return steps
 
     async def pick(self, name: str, offer: Sequence[int]) -> int | None:
         result = await self.attempt(f"{name} order", self.hello(name, offer))
@@ -332,26 +352,28 @@ class _Scanner:
 
     async def suites(self, name: str) -> tuple[tuple[int, ...], bool | None]:
         chains = await asyncio.gather(*(self.chain(name, i) for i in range(len(self.chunks[name]))))
-        accepted = [code for picks in chains for code in picks]
-        if len(accepted) < 2:
-            return tuple(accepted), None
-        for picks, chunk in zip(chains, self.chunks[name], strict=True):
-            if picks != sorted(picks, key=chunk.index):  # the server overrode our order
-                return tuple(accepted), True
-        offer = accepted[:MAX_SUITES_PER_HELLO]
-        forward_known = len(chains[0]) == len(accepted)  # one chunk: its first pick is known
+        found = [step.pick for steps in chains for step in steps]
+        if len(found) < 2:
+            return tuple(found), None
+        accepted = frozenset(found)
+        if any(step.overrides(accepted) for steps in chains for step in steps):
+            return tuple(found), True  # the picks are the server's order
+        # The picks followed every offer, forward and reversed: report them in our order.
+        ours = tuple(code for code in self.chunks_all(name) if code in accepted)
+        offer = ours[:MAX_SUITES_PER_HELLO]
+        forward_known = len(chains[0]) == len(found)  # one chunk: its seed was this pick
         reverse, forward = await asyncio.gather(
             self.pick(name, offer[::-1]),
             _const(offer[0]) if forward_known else self.pick(name, offer),
         )
         if reverse is None or forward is None:
-            return tuple(accepted), None
+            return ours, None
         if forward == offer[0] and reverse == offer[-1]:
-            return tuple(accepted), False
+            return ours, False
         if forward == reverse:
-            return tuple(accepted), True
+            return ours, True
         self.anomalies.append(f"{name} order: inconsistent choices {forward:#06x}/{reverse:#06x}")
-        return tuple(accepted), None
+        return ours, None
 
     # -- groups ----------------------------------------------------------------------------
 

@@ -227,6 +227,9 @@ PROCEED = f"<proceed xmlns='{NS_TLS}'/>".encode()
 TLS_FAILURE = f"<failure xmlns='{NS_TLS}'/></stream:stream>".encode()
 
 
+VERIFY_INVALID = b"<db:verify from='example.org' to='x' id='i' type='invalid'>k</db:verify>"
+
+
 def sasl_failure(condition: str) -> bytes:
     return f"<failure xmlns='{NS_SASL}'><{condition}/></failure>".encode()
 
@@ -341,9 +344,11 @@ def behaviour_good(
     after_proceed: bytes = b"",
     auth_reply: bytes | None = None,
     dialback_reply: bytes | None = None,
+    verify_reply: bytes | None = None,
     then: Step | None = None,
 ) -> Callable[[Conn], Awaitable[None]]:
-    """A well-behaved STARTTLS server; ``auth_reply``/``dialback_reply`` answer plaintext tries.
+    """A well-behaved STARTTLS server; ``auth_reply``/``dialback_reply``/``verify_reply``
+    answer plaintext tries.
 
     After ``<proceed/>`` (plus ``after_proceed``) it runs ``then`` (default: hang).
     """
@@ -366,6 +371,9 @@ def behaviour_good(
             elif b"<db:result" in data and dialback_reply is not None:
                 await conn.read_until(b"</db:result>")
                 await send(dialback_reply, segment)(conn)
+            elif b"<db:verify" in data and verify_reply is not None:
+                await conn.read_until(b"</db:verify>")
+                await send(verify_reply, segment)(conn)
 
     return run
 
@@ -384,6 +392,43 @@ def behaviour_raw(
     """Send ``data`` (after the client's header unless told otherwise), then ``end`` or hang."""
     steps = [expect_header()] if wait_header else []
     return script(*steps, send(data), end or hang())
+
+
+def behaviour_dialback(
+    *,
+    required: bool = False,
+    verify_reply: bytes | None = VERIFY_INVALID,
+    result_reply: bytes | None = None,
+    result_delay: float = 0.0,
+) -> Callable[[Conn], Awaitable[None]]:
+    """An s2s server that takes the plaintext key, answers ``<db:verify/>`` with
+    ``verify_reply`` (None: never) and sends ``result_reply`` ``result_delay`` s after the key
+    (a refusal or a dialback result), then says nothing more.
+    """
+    hello = server_header("jabber:server", dialback=True) + features(
+        required=required, dialback=True
+    )
+
+    async def answer_key(conn: Conn) -> None:
+        if result_reply is not None:
+            await asyncio.sleep(result_delay)
+            await send(result_reply)(conn)
+
+    async def run(conn: Conn) -> None:
+        await expect_header()(conn)
+        await send(hello)(conn)
+        await conn.read_until(b"</db:result>")
+        later = asyncio.ensure_future(answer_key(conn))
+        try:
+            await conn.read_until(b"</db:verify>")
+            if verify_reply is not None:
+                await send(verify_reply)(conn)
+            await later
+            await hang()(conn)
+        finally:
+            later.cancel()
+
+    return run
 
 
 def behaviour_endless() -> Callable[[Conn], Awaitable[None]]:

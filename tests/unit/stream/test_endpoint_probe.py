@@ -6,6 +6,7 @@ import socket
 import pytest
 from fakes.xmpp_servers import (
     TLS_SERVER_HELLO,
+    VERIFY_INVALID,
     FakeServer,
     behaviour_good,
     behaviour_raw,
@@ -13,10 +14,12 @@ from fakes.xmpp_servers import (
     features,
     proxy,
     sasl_failure,
+    script,
     server_header,
     stream_error,
 )
 
+from ansible_collections.xmpp.encryption.plugins.module_utils import _xmpp_stream
 from ansible_collections.xmpp.encryption.plugins.module_utils._endpoint_probe import (
     DEFAULT_PORTS,
     EndpointTarget,
@@ -118,6 +121,56 @@ async def test_full_probe_through_starttls_to_real_tls(pki):
     assert limiter.peak <= 3
     assert limiter.held == 0
     assert out["elapsed"] > 0
+
+
+def slow(seconds):
+    async def step(conn):
+        await asyncio.sleep(seconds)
+
+    return step
+
+
+async def timed_probe(target, opts):
+    started = asyncio.get_running_loop().time()
+    result = await probe_endpoint(target, opts)
+    return result, asyncio.get_running_loop().time() - started
+
+
+async def test_s2s_plaintext_test_runs_beside_the_tls_scan(pki, monkeypatch):
+    # A peer that never answers dialback: the probe lasts as long as the longer of the two
+    # parts (plaintext wait, scan of slow handshakes), not their sum.
+    monkeypatch.setattr(_xmpp_stream, "DIALBACK_WAIT", 1.5)
+    async with TlsServer(server_context(pki)) as tls:
+        behaviour = behaviour_good(
+            ns="jabber:server", then=script(slow(0.1), proxy(tls.host, tls.port))
+        )
+        async with FakeServer(behaviour) as xmpp:
+            target = EndpointTarget(xmpp.host, xmpp.port, DOMAIN, stream="s2s")
+            scan_only = options(pki, checks=frozenset({"versions", "suites", "certificate"}))
+            _result, scan_time = await timed_probe(target, scan_only)
+            result, both = await timed_probe(target, options(pki))
+    assert result.features is not None
+    assert result.features.plaintext_refused is False
+    assert scan_time > 0.5
+    assert 1.5 <= both < scan_time + 1.5 - 0.4  # the sum less a margin for a loaded host
+
+
+async def test_s2s_probe_ends_when_the_peer_answers_the_verify(pki):
+    async with TlsServer(server_context(pki)) as tls:
+        behaviour = behaviour_good(
+            ns="jabber:server",
+            required=True,
+            verify_reply=VERIFY_INVALID,
+            then=proxy(tls.host, tls.port),
+        )
+        async with FakeServer(behaviour) as xmpp:
+            target = EndpointTarget(xmpp.host, xmpp.port, DOMAIN, stream="s2s")
+            result, elapsed = await timed_probe(target, options(pki))
+    assert result.error is None, result.problems
+    assert result.features is not None
+    assert result.features.plaintext_refused is None
+    assert "<db:verify/>" in result.features.plaintext_evidence
+    assert elapsed < 2.0  # DIALBACK_WAIT is 3 s
 
 
 async def test_injection_is_reported_and_never_reaches_tls(pki):

@@ -8,7 +8,9 @@ from fakes.xmpp_servers import (
     BILLION_LAUGHS,
     TLS_ALERT,
     TLS_SERVER_HELLO,
+    VERIFY_INVALID,
     FakeServer,
+    behaviour_dialback,
     behaviour_endless,
     behaviour_good,
     behaviour_raw,
@@ -30,6 +32,7 @@ from fakes.xmpp_servers import (
     stream_error,
 )
 
+from ansible_collections.xmpp.encryption.plugins.module_utils import _xmpp_stream
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import (
     Deadline,
     ProbeError,
@@ -536,3 +539,81 @@ async def test_plaintext_dialback_hang_up_is_refused():
     behaviour = script(expect_header(), send(hello), expect(b"</db:result>"), close())
     result = (await features_result(behaviour, stream="s2s"))[0]
     assert result.plaintext_refused is True
+
+
+# The key request is followed by a <db:verify/> the server answers from memory: an answer
+# to it ends the wait, since a refusal of the key would have come first.
+DIALBACK_REFUSAL = stream_error("policy-violation", "Use of STARTTLS required")
+
+
+async def timed_dialback(behaviour, **kw):
+    started = asyncio.get_running_loop().time()
+    result, received = await features_result(
+        behaviour, stream="s2s", phase_timeout=10.0, deadline=10.0, **kw
+    )
+    return result, received, asyncio.get_running_loop().time() - started
+
+
+async def test_plaintext_dialback_verify_answered_ends_the_wait_early():
+    result, received, elapsed = await timed_dialback(behaviour_dialback())
+    assert received.index(b"<db:result") < received.index(b"<db:verify")
+    assert result.plaintext_refused is False
+    assert "went on" in result.plaintext_evidence
+    assert elapsed < 1.0  # not DIALBACK_WAIT (3 s)
+
+
+async def test_plaintext_dialback_verify_answered_after_required_cannot_be_told():
+    result, _received, elapsed = await timed_dialback(behaviour_dialback(required=True))
+    assert result.plaintext_refused is None
+    assert "requires TLS" in result.plaintext_evidence
+    assert elapsed < 1.0
+
+
+async def test_slow_refusal_without_verify_answer_is_still_a_refusal():
+    # A loaded server refusing after 1.5 s, never answering the verify: the full wait holds.
+    behaviour = behaviour_dialback(
+        verify_reply=None, result_reply=DIALBACK_REFUSAL, result_delay=1.5
+    )
+    result, _received, elapsed = await timed_dialback(behaviour)
+    assert result.plaintext_refused is True
+    assert "policy-violation" in result.plaintext_evidence
+    assert 1.4 < elapsed < 2.5
+
+
+async def test_refusal_racing_the_verify_answer_is_still_a_refusal():
+    # The verify is answered at once, the refusal comes a moment later (another thread).
+    behaviour = behaviour_dialback(result_reply=DIALBACK_REFUSAL, result_delay=0.1)
+    result, _received, elapsed = await timed_dialback(behaviour)
+    assert result.plaintext_refused is True
+    assert elapsed < 1.0
+
+
+async def test_refusal_before_the_verify_answer_wins():
+    behaviour = behaviour_dialback(result_reply=DIALBACK_REFUSAL)
+    result = (await timed_dialback(behaviour))[0]
+    assert result.plaintext_refused is True
+
+
+async def test_dialback_result_after_the_verify_answer_means_it_went_on():
+    reply = b"<db:result from='example.org' to='x' type='invalid'/>"
+    result = (await timed_dialback(behaviour_dialback(result_reply=reply, result_delay=0.05)))[0]
+    assert result.plaintext_refused is False
+    assert "result type invalid" in result.plaintext_evidence
+
+
+async def test_no_answer_at_all_waits_the_full_dialback_wait(monkeypatch):
+    monkeypatch.setattr(_xmpp_stream, "DIALBACK_WAIT", 0.6)
+    result, _received, elapsed = await timed_dialback(behaviour_dialback(verify_reply=None))
+    assert result.plaintext_refused is False
+    assert "no refusal within 0.6 s" in result.plaintext_evidence
+    assert elapsed >= 0.6
+
+
+async def test_hang_up_after_the_verify_answer_cannot_be_told():
+    hello = server_header("jabber:server", dialback=True) + features(dialback=True)
+    behaviour = script(
+        expect_header(), send(hello), expect(b"</db:verify>"), send(VERIFY_INVALID), close()
+    )
+    result = (await timed_dialback(behaviour))[0]
+    assert result.plaintext_refused is None
+    assert "hung up" in result.plaintext_evidence

@@ -199,3 +199,31 @@ async def test_only_requested_checks_are_reported(pki, openssl_server):
     assert result.groups == ()
     assert result.chain_der == ()
     assert result.connections <= 1 + len(VERSIONS)
+
+
+# Three suites in exactly the order the scanner offers them (strongest AEAD first).
+OUR_ORDER = [
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+]
+
+
+async def test_server_order_equal_to_ours_needs_no_order_probe(pki, openssl_server):
+    # The reversed second offer shows a server that chooses even when its order is ours;
+    # only a server that follows the client's order still costs the reversed order probe.
+    connections = {}
+    for server_preference in (True, False):
+        ctx = server_context(
+            pki,
+            maximum=ssl.TLSVersion.TLSv1_2,
+            ciphers=":".join(OUR_ORDER),
+            server_preference=server_preference,
+        )
+        codes = [c["id"] & 0xFFFF for c in ctx.get_ciphers() if c["name"] in OUR_ORDER]
+        assert codes == sorted(codes, key=chunks_for("TLSv1.2")[0].index)
+        result = await scan(openssl_server(ctx), checks={"versions", "suites"})
+        assert list(result.suites["TLSv1.2"]) == [SUITES[c].name for c in codes]
+        assert result.server_preference["TLSv1.2"] is server_preference
+        connections[server_preference] = result.connections
+    assert connections[True] == connections[False] - 1
