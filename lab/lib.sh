@@ -8,7 +8,7 @@ SERVERS=(a b c)
 CONTAINERS=(xmpp-lab-dns xmpp-lab-acme xmpp-lab-a xmpp-lab-b xmpp-lab-c)
 IMAGES=${XMPP_LAB_IMAGE_PREFIX:-xmpp-lab} # another prefix builds a separate set (timing, CI)
 BASE_IMAGE=$IMAGES/base:bookworm
-BASE_RECIPE="debootstrap minbase bookworm v1"
+BASE_RECIPE="debootstrap minbase bookworm v2, apt sources: bookworm bookworm-updates"
 
 declare -A LOOPBACK=([a]=127.0.0.11 [b]=127.0.0.12 [c]=127.0.0.13 [dns]=127.0.0.14 [acme]=127.0.0.15)
 declare -A LABIP=([a]=$SUBNET_PREFIX.11 [b]=$SUBNET_PREFIX.12 [c]=$SUBNET_PREFIX.13
@@ -47,18 +47,39 @@ image_label() {
   "$DOCKER" image inspect -f '{{ index .Config.Labels "xmpp-lab.recipe" }}' "$1" 2>/dev/null || true
 }
 
+# The apt sources of every lab image: the machine's mirror, for bookworm and its updates.
+apt_sources() {
+  printf 'deb %s bookworm main\ndeb %s bookworm-updates main\n' "$1" "$1"
+}
+
+# The base image: debian:bookworm where a registry answers, else debootstrap from the
+# machine's apt mirror. Either way its apt sources name that mirror (when the machine has
+# one), so the images built on it install their packages from it, offline too. The recipe
+# hash covers the mirror: another mirror makes another base, and so rebuilds every image
+# (their hash covers the base's id).
 build_base() {
-  local hash
-  hash=$(printf '%s' "$BASE_RECIPE" | sha256sum | cut -c1-16)
+  local hash mirror
+  mirror=$(find_mirror)
+  hash=$(printf '%s\n%s' "$BASE_RECIPE" "$mirror" | sha256sum | cut -c1-16)
   [[ $(image_label "$BASE_IMAGE") == "$hash" ]] && return 0
   if timeout 20 "$DOCKER" pull -q debian:bookworm >/dev/null 2>&1; then
     say "base image from debian:bookworm"
-    "$DOCKER" build -q -t "$BASE_IMAGE" --label "xmpp-lab.recipe=$hash" - >/dev/null <<<"FROM debian:bookworm" \
-      || die "could not tag debian:bookworm as $BASE_IMAGE"
+    local context
+    context=$(mktemp -d /var/tmp/xmpp-lab-base.XXXXXX)
+    echo "FROM debian:bookworm" >"$context/Dockerfile"
+    if [[ -n $mirror ]]; then
+      apt_sources "$mirror" >"$context/sources.list"
+      printf '%s\n' "COPY sources.list /etc/apt/sources.list" "RUN rm -f /etc/apt/sources.list.d/*" \
+        >>"$context/Dockerfile"
+    fi
+    if ! "$DOCKER" build -q -t "$BASE_IMAGE" --label "xmpp-lab.recipe=$hash" "$context" >/dev/null; then
+      rm -rf "$context"
+      die "could not build $BASE_IMAGE from debian:bookworm"
+    fi
+    rm -rf "$context"
     return 0
   fi
-  local mirror rootfs
-  mirror=$(find_mirror)
+  local rootfs
   [[ -n $mirror ]] || die "no image registry answers and no apt mirror is configured in /etc/apt/sources.list(.d); cannot debootstrap"
   command -v debootstrap >/dev/null || die "no image registry answers and debootstrap is not installed (run scripts/host-deps.sh)"
   rootfs=$(mktemp -d /var/tmp/xmpp-lab-rootfs.XXXXXX)
@@ -67,15 +88,17 @@ build_base() {
     rm -rf "$rootfs"
     die "debootstrap failed; see $LAB_DIR/debootstrap.log"
   fi
-  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/etc/apt/sources.list.d/*
+  apt_sources "$mirror" >"$rootfs/etc/apt/sources.list"
   tar -C "$rootfs" -c . | "$DOCKER" import --change "LABEL xmpp-lab.recipe=$hash" - "$BASE_IMAGE" >/dev/null \
     || { rm -rf "$rootfs"; die "docker import of the base image failed"; }
   rm -rf "$rootfs"
 }
 
-# Build lab/images/NAME unless an image with the same recipe hash exists.
+# Build lab/images/NAME unless an image with the same recipe hash exists. The apt mirror
+# comes with the base image (build_base), so the recipes need no build argument for it.
 build_image() {
-  local name=$1 dir=$LAB_SRC/images/$1 image=$IMAGES/$1:bookworm hash base_id mirror
+  local name=$1 dir=$LAB_SRC/images/$1 image=$IMAGES/$1:bookworm hash base_id
   base_id=$("$DOCKER" image inspect -f '{{.Id}}' "$BASE_IMAGE")
   hash=$( (
     cd "$dir" || exit 1
@@ -83,9 +106,7 @@ build_image() {
     echo "$base_id"
   ) | sha256sum | cut -c1-16)
   [[ $(image_label "$image") == "$hash" ]] && return 0
-  mirror=$(find_mirror)
   local args=(--build-arg "BASE=$BASE_IMAGE" --label "xmpp-lab.recipe=$hash" -t "$image")
-  [[ -n $mirror ]] && args+=(--build-arg "MIRROR=$mirror")
   local old_id
   old_id=$("$DOCKER" image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
   say "building $image"

@@ -3,6 +3,11 @@
 Each changed file gets a candidate next to it (same directory, so a validator that resolves
 relative paths sees the same tree), with the original's mode, owner and group. Every
 candidate is validated before any file is replaced: one failure leaves all files untouched.
+
+A candidate is named ``.NAME.xmpp-encryption-XXXXXXXX.lua``: Prosody picks its configuration
+parser from the extension, so ``prosodyctl --config %s check config`` reads it as it will
+read the real file; the leading dot keeps it out of Prosody's wildcard Includes (and this
+collection's), which skip dot files.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_lua impor
 
 Runner = Callable[[Sequence[str]], tuple[int, str, str]]
 VALIDATE_TIMEOUT = 300
+CANDIDATE_TAG = "xmpp-encryption"
+CANDIDATE_SUFFIX = ".lua"
 
 
 class ValidationFailed(ProsodyConfigError):
@@ -66,8 +73,11 @@ def backup_path(path: str) -> str:
 def _candidate(real: str, text: str) -> str:
     info = os.stat(real)
     directory, name = os.path.split(real)
-    # A dot name that does not end in .lua: Prosody's Include globs never pick it up.
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    # .lua: Prosody's parser is chosen by extension. The leading dot: its Include globs
+    # (and load_config's) skip dot files, so a candidate is never included by the real file.
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{name}.{CANDIDATE_TAG}-", suffix=CANDIDATE_SUFFIX, dir=directory
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(text.encode("utf-8", "surrogateescape"))

@@ -73,7 +73,10 @@ options:
     description:
       - A command run against each changed file's candidate before it replaces the real file,
         with C(%s) standing for the candidate's path. The candidate sits in the same
-        directory as the file it replaces.
+        directory as the file it replaces and keeps a C(.lua) suffix
+        (C(.NAME.xmpp-encryption-XXXXXXXX.lua)), so C(prosodyctl --config %s check config),
+        which picks its parser from the extension, checks it directly. Its leading dot
+        keeps it out of wildcard C(Include)s. It is removed when validation fails.
       - The command is split like a shell would but run without one.
       - If the command fails for any file, no file is replaced and the module fails with
         the command's output.

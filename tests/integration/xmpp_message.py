@@ -1,12 +1,19 @@
-"""Real XMPP clients (slixmpp) against the lab, for Molecule scenarios.
+"""Real XMPP clients (slixmpp) against the lab, for the Molecule scenarios.
 
   send  log in a sender and a recipient, send one message with a random token and report
         whether it arrived (federation when the two accounts are on different servers).
-  hold  log in accounts over TLS and stay connected until a stop file appears, then ping
-        each server over the same stream and report which sessions survived.
+  hold  log accounts in (each over STARTTLS or in plaintext) and stay connected until a stop
+        file appears, then ping each server over the same stream and report which sessions
+        survived. A plaintext session the server closed is reconnected over STARTTLS, as a
+        real client would, and the report says whether that worked.
 
-Each account is JID:PASSWORD@ADDRESS:PORT (the password may not contain '@'). Output is one
-JSON object on stdout; the exit status is 0 only when everything asked for worked.
+Each account is [MODE:]JID:PASSWORD@ADDRESS:PORT, MODE "tls" (the default: STARTTLS on the
+port given, never plaintext) or "plain" (no TLS; PLAIN authentication in the clear, which
+only a legacy server allows). The password may not contain '@'.
+
+Output is one JSON object on stdout. The exit status is 0 only when everything asked for
+worked: for send, the message arrived; for hold, every TLS session logged in and survived
+(plaintext sessions are expected to be closed by enforcement and never fail the run).
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from pathlib import Path
 
 from slixmpp import ClientXMPP
 
+MODES = ("tls", "plain")
+
 
 @dataclass(frozen=True)
 class Account:
@@ -31,25 +40,36 @@ class Account:
     password: str
     host: str
     port: int
+    mode: str = "tls"
+
+    @property
+    def key(self) -> str:
+        return f"{self.jid}/{self.mode}"
 
     @classmethod
     def parse(cls, text: str) -> Account:
-        creds, _sep, where = text.rpartition("@")
+        mode, sep, rest = text.partition(":")
+        if not sep or mode not in MODES:
+            mode, rest = "tls", text
+        creds, _sep, where = rest.rpartition("@")
         jid, _sep, password = creds.partition(":")
         host, _sep, port = where.rpartition(":")
         if not (jid and password and host and port.isdigit()):
-            raise argparse.ArgumentTypeError(f"expected JID:PASSWORD@ADDRESS:PORT, got {text!r}")
-        return cls(jid, password, host, int(port))
+            raise argparse.ArgumentTypeError(
+                f"expected [MODE:]JID:PASSWORD@ADDRESS:PORT, got {text!r}"
+            )
+        return cls(jid, password, host, int(port), mode)
 
 
 @dataclass
 class Session:
-    """One logged-in client and what happened to it."""
+    """One client and what happened to it."""
 
     account: Account
     client: ClientXMPP
     started: asyncio.Event = field(default_factory=asyncio.Event)
     failed: str | None = None
+    logged_in: bool = False  # the session was up when the login phase ended
     disconnects: int = 0
     received: list[str] = field(default_factory=list)
 
@@ -58,13 +78,17 @@ class Session:
         return transport is not None and transport.get_extra_info("ssl_object") is not None
 
 
-def make_session(account: Account, ca_file: str) -> Session:
+def make_session(account: Account, ca_file: str, *, tls: bool | None = None) -> Session:
+    """A client for ACCOUNT; TLS follows the account's mode unless TLS is given."""
+    use_tls = account.mode == "tls" if tls is None else tls
     client = ClientXMPP(account.jid, account.password)
     client.ca_certs = ca_file
-    # STARTTLS on the port given (slixmpp would try direct TLS there first), never plaintext.
+    # STARTTLS on the port given (slixmpp would try direct TLS there first), or plaintext only.
     client.enable_direct_tls = False
-    client.enable_starttls = True
-    client.enable_plaintext = False
+    client.enable_starttls = use_tls
+    client.enable_plaintext = not use_tls
+    if not use_tls:  # a legacy lab server allows PLAIN without TLS; that is what is tested
+        client.plugin["feature_mechanisms"].unencrypted_plain = True
     client.register_plugin("xep_0199")
     session = Session(account, client)
 
@@ -102,6 +126,19 @@ async def log_in(sessions: list[Session], timeout: float) -> None:
         for s in sessions:
             if not s.started.is_set():
                 s.failed = s.failed or f"no session within {timeout} s"
+    for s in sessions:
+        s.logged_in = s.failed is None
+
+
+async def is_alive(session: Session) -> bool:
+    """Logged in, never disconnected, and a ping round trip on the very same stream works."""
+    if not session.logged_in or session.disconnects or session.failed:
+        return False
+    try:
+        await session.client.plugin["xep_0199"].ping(jid=session.client.boundjid.domain, timeout=10)
+    except Exception:
+        return False
+    return True
 
 
 async def close(sessions: list[Session]) -> None:
@@ -110,16 +147,16 @@ async def close(sessions: list[Session]) -> None:
     await asyncio.sleep(0.5)
 
 
-async def cmd_send(args: argparse.Namespace) -> dict[str, object]:
+async def cmd_send(args: argparse.Namespace) -> tuple[dict[str, object], bool]:
     sender = make_session(args.sender, args.ca_file)
     recipient = make_session(args.recipient, args.ca_file)
     await log_in([sender, recipient], args.timeout)
     token = secrets.token_hex(8)
     started = time.monotonic()
     arrived = False
-    if sender.failed is None and recipient.failed is None:
+    if sender.logged_in and recipient.logged_in:
         sender.client.send_message(
-            mto=args.recipient.jid, mbody=f"enforce-check {token}", mtype="chat"
+            mto=args.recipient.jid, mbody=f"xmpp-check {token}", mtype="chat"
         )
         deadline = started + args.timeout
         while time.monotonic() < deadline and not arrived:
@@ -134,40 +171,62 @@ async def cmd_send(args: argparse.Namespace) -> dict[str, object]:
             "error": recipient.failed,
             "tls": recipient.encrypted(),
         },
+        "errors": {s.account.jid: s.failed for s in (sender, recipient) if s.failed},
     }
     await close([sender, recipient])
-    return result
+    return result, arrived
 
 
-async def cmd_hold(args: argparse.Namespace) -> dict[str, object]:
+async def reconnect_over_tls(session: Session, args: argparse.Namespace) -> bool:
+    """What a real client does after the server closed its plaintext stream."""
+    again = make_session(session.account, args.ca_file, tls=True)
+    await log_in([again], args.timeout)
+    ok = again.logged_in and again.encrypted()
+    await close([again])
+    return ok
+
+
+async def cmd_hold(args: argparse.Namespace) -> tuple[dict[str, object], bool]:
     sessions = [make_session(a, args.ca_file) for a in args.account]
     await log_in(sessions, args.timeout)
-    logged_in = [s for s in sessions if s.failed is None]
-    encrypted_at_start = sum(1 for s in logged_in if s.encrypted())
-    Path(args.ready_file).write_text(json.dumps({"logged_in": len(logged_in)}))
+    logged_in = [s for s in sessions if s.logged_in]
+    encrypted = {s.account.key: s.encrypted() for s in logged_in}
+    Path(args.ready_file).write_text(
+        json.dumps({"logged_in": len(logged_in), "encrypted": encrypted})
+    )
     deadline = time.monotonic() + args.max_seconds
     stop = Path(args.stop_file)
     while not stop.exists() and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
-    survivors = []
-    for s in logged_in:
-        alive = s.disconnects == 0
-        if alive:
-            try:  # a round trip on the very same stream, not just an open socket
-                await s.client.plugin["xep_0199"].ping(jid=s.client.boundjid.domain, timeout=10)
-            except Exception:
-                alive = False
-        survivors.append({"jid": s.account.jid, "alive": alive, "disconnects": s.disconnects})
+    report: list[dict[str, object]] = []
+    for s in sessions:
+        entry: dict[str, object] = {
+            "jid": s.account.jid,
+            "mode": s.account.mode,
+            "logged_in": s.logged_in,
+            "encrypted_at_start": encrypted.get(s.account.key),
+            "disconnects": s.disconnects,
+            "alive": await is_alive(s),
+        }
+        if s.account.mode == "plain" and s.disconnects:
+            entry["reconnected_over_tls"] = await reconnect_over_tls(s, args)
+        report.append(entry)
+    tls = [e for e in report if e["mode"] == "tls"]
+    # A TLS session that is not alive at the end (never logged in, disconnected, or no ping
+    # answer on its stream) counts as dropped.
+    tls_dropped = sum(1 for e in tls if not e["alive"])
     result = {
         "logged_in": len(logged_in),
-        "encrypted_at_start": encrypted_at_start,
-        "survived": sum(1 for s in survivors if s["alive"]),
+        "encrypted_at_start": sum(1 for value in encrypted.values() if value),
+        "survived": sum(1 for e in report if e["alive"]),
+        "tls_sessions": len(tls),
+        "tls_dropped": tls_dropped,
         "stopped_by": "stop file" if stop.exists() else "max seconds",
-        "sessions": survivors,
-        "errors": {s.account.jid: s.failed for s in sessions if s.failed},
+        "sessions": report,
+        "errors": {s.account.key: s.failed for s in sessions if s.failed},
     }
     await close(logged_in)
-    return result
+    return result, tls_dropped == 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,12 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     hold.add_argument("--max-seconds", type=float, default=600.0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("XMPP_CHECK_LOG", "CRITICAL"))
-    if args.command == "send":
-        result = asyncio.run(cmd_send(args))
-        ok = bool(result["arrived"])
-    else:
-        result = asyncio.run(cmd_hold(args))
-        ok = result["logged_in"] == len(args.account) and result["survived"] == result["logged_in"]
+    command = cmd_send if args.command == "send" else cmd_hold
+    result, ok = asyncio.run(command(args))
     print(json.dumps(result, indent=2, default=str))
     return 0 if ok else 1
 

@@ -1,4 +1,4 @@
-"""docs/roles/ is generated from the roles' argument specs and must match them."""
+"""docs/roles/ROLE.md: the guide by hand, the variables generated from the argument specs."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[3]
@@ -60,9 +61,9 @@ def test_a_changed_spec_is_detected(tmp_path: Path) -> None:
         }
     }
     (role / "argument_specs.yml").write_text(yaml.safe_dump(spec))
-    pages = gen.render_all(tmp_path / "roles")
     out = tmp_path / "out"
     out.mkdir()
+    pages = gen.render_all(tmp_path / "roles", out)
     for name, text in pages.items():
         (out / name).write_text(text)
     assert gen.differences(pages, out) == []
@@ -70,6 +71,56 @@ def test_a_changed_spec_is_detected(tmp_path: Path) -> None:
     assert "Demo with `code`" in pages["demo.md"]
     spec["argument_specs"]["main"]["options"]["demo_x"]["default"] = ["a"]
     (role / "argument_specs.yml").write_text(yaml.safe_dump(spec))
-    assert gen.differences(gen.render_all(tmp_path / "roles"), out) == ["demo.md"]
+    assert gen.differences(gen.render_all(tmp_path / "roles", out), out) == ["demo.md"]
     (out / "gone.md").write_text("old")
-    assert "gone.md" in gen.differences(gen.render_all(tmp_path / "roles"), out)
+    assert "gone.md" in gen.differences(gen.render_all(tmp_path / "roles", out), out)
+
+
+def demo_specs(default: int) -> dict:
+    return {
+        "argument_specs": {
+            "main": {
+                "short_description": "Demo",
+                "options": {"demo_n": {"type": "int", "default": default, "description": "N"}},
+            }
+        }
+    }
+
+
+def test_the_guide_around_the_block_is_kept_and_the_block_is_rewritten() -> None:
+    guide = "# The demo role\n\nWhy it exists.\n\n{block}\n\n## After\n\nMore text.\n"
+    old = guide.format(block=gen.render_block("demo", demo_specs(1)))
+    new = gen.render_role("demo", demo_specs(2), old)
+    assert new == guide.format(block=gen.render_block("demo", demo_specs(2)))
+    assert "| `demo_n` | int | `2` | N |" in new
+    assert "`1`" not in new
+
+
+def test_a_page_without_markers_gets_the_block_appended() -> None:
+    page = gen.render_role("demo", demo_specs(1), "# The demo role\n\nGuide.\n")
+    assert page.startswith("# The demo role\n\nGuide.\n\n" + gen.BEGIN)
+    assert page.endswith(gen.END + "\n")
+    assert gen.render_role("demo", demo_specs(1), page) == page  # stable once written
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<!-- BEGIN variables -->\nno end\n",
+        "<!-- END variables -->\n<!-- BEGIN variables -->\n",
+        "<!-- BEGIN variables -->\n<!-- END variables -->\n" * 2,
+    ],
+)
+def test_broken_markers_are_refused(page: str) -> None:
+    with pytest.raises(gen.PageError):
+        gen.render_role("demo", demo_specs(1), page)
+
+
+def test_every_role_page_carries_its_guide() -> None:
+    # One page per role: the hand-written guide is on it, not on a page of its own.
+    assert not list((REPO / "docs").glob("role-*.md"))
+    for spec_file in REPO.glob("roles/*/meta/argument_specs.yml"):
+        role = spec_file.parents[1].name
+        page = (REPO / "docs" / "roles" / f"{role}.md").read_text()
+        guide = gen.BLOCK.sub("", page)
+        assert guide.count("\n## ") >= 2, f"{role}: the page has no guide around the variables"

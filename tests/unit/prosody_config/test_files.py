@@ -116,3 +116,73 @@ def test_validate_needs_placeholder() -> None:
         "check",
         "config",
     ]
+
+
+def test_candidates_keep_a_lua_suffix_beside_their_file(fixture_copy) -> None:
+    # Prosody picks its parser from the extension: "prosodyctl --config %s check config"
+    # works on the candidate itself only when the name ends in .lua.
+    root = fixture_copy("includes")
+    os.chmod(root / "extra" / "tls.cfg.lua", 0o640)
+    plan = plan_edits(
+        load_config(str(root / "prosody.cfg.lua")),
+        None,
+        {"s2s_require_encryption": True, "s2s_secure_auth": True, "x": 1},
+    )
+    seen: dict[str, Path] = {}
+
+    def check(argv):
+        assert argv[:2] == ["prosodyctl", "--config"]
+        assert argv[3:] == ["check", "config"]
+        candidate = Path(argv[2])
+        assert candidate.is_file()
+        real = next(Path(p) for p in plan.after if candidate.name.startswith(f".{Path(p).name}."))
+        seen[str(real)] = candidate
+        assert candidate.parent == real.parent
+        assert candidate.name.startswith(f".{real.name}.xmpp-encryption-")
+        assert candidate.suffix == ".lua"
+        assert candidate.stat().st_mode == real.stat().st_mode
+        assert candidate.read_text() == plan.after[str(real)]
+        return 0, "", ""
+
+    write_files(plan.after, validate="prosodyctl --config %s check config", runner=check)
+    assert sorted(seen) == sorted(plan.after)
+    assert not list(root.rglob(".*xmpp-encryption-*"))
+
+
+def test_a_candidate_is_never_included_by_a_wildcard(tmp_path: Path) -> None:
+    # A candidate lives while the validator runs; an Include glob that matches .lua files
+    # must not read it (Prosody and load_config skip dot files).
+    (tmp_path / "conf.d").mkdir()
+    main = tmp_path / "prosody.cfg.lua"
+    main.write_text('Include "conf.d/*.lua"\n')
+    (tmp_path / "conf.d" / "a.lua").write_text("a = 1\n")
+    plan = plan_edits(load_config(str(main)), None, {"a": 2})
+    assert list(plan.after) == [str(tmp_path / "conf.d" / "a.lua")]
+
+    def check(argv):
+        candidate = Path(argv[-1])
+        assert candidate.parent == tmp_path / "conf.d"
+        assert candidate.suffix == ".lua"
+        assert candidate.name not in {Path(f).name for f in load_config(str(main)).chunks}
+        return 0, "", ""
+
+    write_files(plan.after, validate="check %s", runner=check)
+    assert (tmp_path / "conf.d" / "a.lua").read_text() == "a = 2\n"
+    assert sorted(p.name for p in (tmp_path / "conf.d").iterdir()) == ["a.lua"]
+
+
+def test_a_refused_candidate_is_removed(fixture_copy) -> None:
+    main = fixture_copy("multi.cfg.lua")
+    before = sorted(p.name for p in main.parent.iterdir())
+    plan = plan_edits(load_config(str(main)), None, {"c2s_require_encryption": True})
+    candidates: list[Path] = []
+
+    def refuse(argv):
+        candidates.append(Path(argv[2]))
+        return 1, "", "no"
+
+    with pytest.raises(ValidationFailed):
+        write_files(plan.after, validate="prosodyctl --config %s check config", runner=refuse)
+    assert [c.suffix for c in candidates] == [".lua"]
+    assert not candidates[0].exists()
+    assert sorted(p.name for p in main.parent.iterdir()) == before
