@@ -22,8 +22,8 @@ _RETRY_AFTER = re.compile(
     r"retry after\s+(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:\s*UTC|Z)?)",
     re.IGNORECASE,
 )
-# urllib's reason inside "Request failed: <urlopen error [Errno 111] Connection refused>".
-_URLOPEN = re.compile(r"<urlopen error (?:\[[^\]]*\]\s*)?(.*?)>?$", re.DOTALL)
+# urllib's reason inside "Request failed: <url... error [Errno 111] Connection refused>".
+_URL_ERROR = re.compile(r"<[a-z]+ error (?:\[[^\]]*\]\s*)?(.*?)>?$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def retry_after_of(result: Mapping[str, Any], detail: str) -> str:
 def network_reason(msg: str) -> str:
     """The part of a connection error worth reading: 'Connection refused', 'timed out'."""
     text = msg.split("Request failed:", 1)[-1].strip().rstrip(".")
-    found = _URLOPEN.search(text)
+    found = _URL_ERROR.search(text)
     if found and found.group(1).strip():
         text = found.group(1).strip()
     return text.rstrip(".") or "no answer"
@@ -131,7 +131,7 @@ def explain_acme_failure(
             detail = "; ".join(
                 text if len(challenges) == 1 else f"{kind}: {text}" for kind, text in challenges
             )
-            kinds = " and ".join(sorted({kind for kind, _ in challenges}))
+            kinds = " and ".join(sorted({challenge[0] for challenge in challenges}))
         else:
             detail, kinds = msg, "ACME"
         return AcmeFailure(
