@@ -406,6 +406,8 @@ def description(lab: Path) -> dict[str, object]:
             "lab_address": f"{PREFIX}.{ACME_OCTET}",
             "directory": f"https://127.0.0.{ACME_OCTET}:14000/dir",
             "directory_inside": f"https://acme.{ZONE}:14000/dir",
+            "directory_rate_limited": f"https://127.0.0.{ACME_OCTET}:14001/dir",
+            "directory_rate_limited_inside": f"https://acme.{ZONE}:14001/dir",
             "management": f"https://127.0.0.{ACME_OCTET}:15000",
             "challtestsrv": f"http://127.0.0.{ACME_OCTET}:8055",
             "root": trust["pebble_root"],

@@ -14,7 +14,7 @@ declare -A LOOPBACK=([a]=127.0.0.11 [b]=127.0.0.12 [c]=127.0.0.13 [dns]=127.0.0.
 declare -A LABIP=([a]=$SUBNET_PREFIX.11 [b]=$SUBNET_PREFIX.12 [c]=$SUBNET_PREFIX.13
   [dns]=$SUBNET_PREFIX.14 [acme]=$SUBNET_PREFIX.15)
 PROSODY_PORTS=(5222 5223 5269 5270)
-ACME_PORTS=(14000 15000 8055)
+ACME_PORTS=(14000 14001 15000 8055)
 
 die() {
   echo "lab: $*" >&2
@@ -254,6 +254,16 @@ start_acme() {
     "$IMAGES/acme:bookworm" >/dev/null || die "could not start xmpp-lab-acme"
 }
 
+# The rate-limit front answers once its /dir is Pebble's with newOrder pointing at itself.
+ratelimit_front_answers() {
+  python3 - "$LAB_DIR/pebble-minica.pem" "https://${LOOPBACK[acme]}:14001/dir" <<'EOF'
+import json, ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+with urllib.request.urlopen(sys.argv[2], context=ctx, timeout=5) as resp:
+    sys.exit(0 if ":14001/" in json.load(resp)["newOrder"] else 1)
+EOF
+}
+
 # The zone is signed once BIND answers its SOA with an RRSIG; then keep the CSK as anchor.
 dnssec_signed() {
   "$DOCKER" exec xmpp-lab-dns dig +dnssec +norec +short @127.0.0.1 lab.test SOA | grep -q '^SOA '
@@ -311,6 +321,7 @@ lab_up() {
   wait_for "the signed lab zone" 120 dnssec_signed
   write_trust_anchor
   python3 "$LAB_SRC/labgen.py" roots "$LAB_DIR" || die "could not fetch Pebble's root"
+  wait_for "the rate-limited ACME directory on ${LOOPBACK[acme]}:14001" 60 ratelimit_front_answers
   for s in "${SERVERS[@]}"; do start_prosody "$s"; done
   for s in "${SERVERS[@]}"; do
     wait_for "xmpp-lab-$s" 120 "$DOCKER" exec "xmpp-lab-$s" test -f /run/lab-ready
