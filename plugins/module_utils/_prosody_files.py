@@ -32,11 +32,29 @@ CANDIDATE_TAG = "xmpp-encryption"
 CANDIDATE_SUFFIX = ".lua"
 
 
+def validator_message(output: str) -> str:
+    """The validator's output without prosodyctl's dependency banners, on one line.
+
+    prosodyctl frames notices such as "Prosody was unable to find lua-unbound" between lines of
+    asterisks; they say nothing about the candidate, and they would bury the finding that does.
+    The whole output stays in the result (stdout, stderr).
+    """
+    kept: list[str] = []
+    in_banner = False
+    for line in output.splitlines():
+        if line.strip() and set(line.strip()) == {"*"}:
+            in_banner = not in_banner
+            continue
+        if not in_banner and line.strip():
+            kept.append(line.strip())
+    return " ".join(kept)
+
+
 class ValidationFailed(ProsodyConfigError):
     """The validator refused a candidate; carries its exit code and output."""
 
     def __init__(self, path: str, command: str, rc: int, stdout: str, stderr: str) -> None:
-        output = (stderr or stdout).strip()
+        output = validator_message(stderr or stdout) or (stderr or stdout).strip()
         super().__init__(path, None, f"validation failed (rc={rc}) with '{command}': {output}")
         self.rc = rc
         self.stdout = stdout

@@ -16,6 +16,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_config im
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_files import (
     ValidationFailed,
     validate_argv,
+    validator_message,
     write_files,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_lua import (
@@ -186,3 +187,36 @@ def test_a_refused_candidate_is_removed(fixture_copy) -> None:
     assert [c.suffix for c in candidates] == [".lua"]
     assert not candidates[0].exists()
     assert sorted(p.name for p in main.parent.iterdir()) == before
+
+
+PROSODYCTL_REFUSAL = """
+**************************
+Prosody was unable to find lua-unbound
+This package can be obtained in the following ways:
+
+  Debian/Ubuntu | sudo apt install lua-unbound
+**************************
+
+Checking config...
+    You have 1 option set under b.lab.test that should be
+    in the global section of the config file, above any VirtualHost or Component definitions,
+
+    You need to move the following option: c2s_ports
+Done.
+"""
+
+
+def test_validator_message_drops_prosodyctl_banners() -> None:
+    message = validator_message(PROSODYCTL_REFUSAL)
+    assert "lua-unbound" not in message
+    assert message.startswith("Checking config... You have 1 option set under b.lab.test")
+    assert message.endswith("You need to move the following option: c2s_ports Done.")
+
+
+def test_refusal_keeps_the_whole_output_in_its_details() -> None:
+    refusal = ValidationFailed(
+        "/etc/prosody/prosody.cfg.lua", "check %s", 2, PROSODYCTL_REFUSAL, ""
+    )
+    assert "lua-unbound" not in str(refusal)
+    assert "c2s_ports" in str(refusal)
+    assert "lua-unbound" in refusal.details()["stdout"]
