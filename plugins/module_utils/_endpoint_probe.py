@@ -7,6 +7,10 @@ certificate chain the scan brought back. Every failure of the endpoint ends up i
 exceptions are for the caller's own mistakes (``ValueError``, ``X509CheckError``).
 The TLS scan and certificate modules guard their cryptography imports: ``HAS_CRYPTOGRAPHY``
 tells a module to fail with ``missing_required_lib`` before probing.
+
+Once this probe has seen the server offer STARTTLS, further scan connections pipeline their
+``<starttls/>`` with the stream header (XEP-0305, one round trip less each); the first
+refusal turns that off for the rest of the endpoint and the attempt is made again plainly.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._xmpp_stream impor
     STREAMS,
     TLS_MODES,
     FeaturesResult,
+    PipelineRefused,
     open_channel,
     probe_features,
 )
@@ -103,6 +108,7 @@ class ProbeOptions:
     max_connections: int = 5
     checks: frozenset[str] = frozenset(CHECKS)
     byte_cap: int = DEFAULT_BYTE_CAP
+    pipeline: bool = True
 
     def __post_init__(self) -> None:
         unknown = self.checks - set(CHECKS)
@@ -122,6 +128,7 @@ class EndpointResult:
     tls: TlsScanResult | None = None
     certificate: CertificateReport | None = None
     handshakes: int = 0
+    pipelined: int = 0
     retries: int = 0
     elapsed: float = 0.0
     error: ProbeError | None = None
@@ -139,6 +146,7 @@ class EndpointResult:
             "tls": _tls_dict(self.tls) if self.tls else None,
             "certificate": self.certificate.as_dict() if self.certificate else None,
             "handshakes": self.handshakes,
+            "pipelined": self.pipelined,
             "retries": self.retries,
             "elapsed": round(self.elapsed, 3),
             "error": {"code": self.error.code, "message": self.error.message}
@@ -216,11 +224,23 @@ class _Connections:
         self.retries = 0
         self.succeeded = 0
         self.injected: list[bytes] = []
+        # Pipelining waits until this probe saw STARTTLS offered, and stops at a refusal.
+        self.starttls_seen = False
+        self.pipelined = 0
+        self.pipeline_refused: PipelineRefused | None = None
         self.live: dict[int, _LimitedChannel] = {}
 
     async def slot(self) -> Callable[[], None]:
         await self.deadline.run(self.limiter.acquire(), "waiting for a connection slot")
         return _once(self.limiter.release)
+
+    def pipelining(self) -> bool:
+        return (
+            self.options.pipeline
+            and self.target.tls_mode == "starttls"
+            and self.starttls_seen
+            and self.pipeline_refused is None
+        )
 
     async def __call__(self) -> Channel:
         backoff = FIRST_BACKOFF
@@ -228,8 +248,9 @@ class _Connections:
             release = await self.slot()
             self.opened += 1
             t, o = self.target, self.options
+            pipeline = self.pipelining()
             try:
-                channel, _features = await open_channel(
+                channel, features = await open_channel(
                     t.host,
                     t.port,
                     t.domain,
@@ -239,7 +260,12 @@ class _Connections:
                     connect_timeout=o.connect_timeout,
                     phase_timeout=o.phase_timeout,
                     byte_cap=o.byte_cap,
+                    pipeline=pipeline,
                 )
+            except PipelineRefused as exc:
+                release()
+                self.pipeline_refused = self.pipeline_refused or exc
+                continue  # the same attempt again, the ordinary way
             except ProbeError as exc:
                 release()
                 polite = exc.code in RETRYABLE and self.succeeded and self.retries < MAX_RETRIES
@@ -253,6 +279,8 @@ class _Connections:
                 release()
                 raise
             self.succeeded += 1
+            self.pipelined += int(pipeline)
+            self.starttls_seen = self.starttls_seen or features is not None
             if channel.injected:
                 self.injected.append(channel.injected)
             return self._track(channel, release)
@@ -299,7 +327,7 @@ async def probe_endpoint(
             return exc
         features_calls += 1
         try:
-            return await probe_features(
+            result = await probe_features(
                 target.host,
                 target.port,
                 target.domain,
@@ -313,6 +341,8 @@ async def probe_endpoint(
             return exc
         finally:
             release()
+        conns.starttls_seen = conns.starttls_seen or result.starttls_offered
+        return result
 
     async def tls() -> TlsScanResult | None:
         if not scan_checks:
@@ -345,6 +375,11 @@ async def probe_endpoint(
         problems += [f"tls: {a}" for a in scan.anomalies]
         if scan.error_code:
             error = ProbeError(scan.error_code, scan.error or scan.error_code)
+    if conns.pipeline_refused:
+        problems.append(
+            f"pipelining: {conns.pipeline_refused.message}; the endpoint's other connections"
+            " waited for the features"
+        )
     certificate = await _certificate(scan, target, options, problems)
     return EndpointResult(
         target=target,
@@ -353,6 +388,7 @@ async def probe_endpoint(
         tls=scan,
         certificate=certificate,
         handshakes=conns.opened + features_calls,
+        pipelined=conns.pipelined,
         retries=conns.retries,
         elapsed=time.monotonic() - started,
         error=error,
@@ -417,6 +453,7 @@ def run_probe(params: Mapping[str, Any]) -> dict[str, Any]:
         ca_path=params.get("ca_path"),
         max_connections=int(given("max_connections", 5)),
         checks=frozenset(given("checks", CHECKS)),
+        pipeline=bool(given("pipelining", True)),
     )
     if options.ca_path is not None and "certificate" in options.checks:
         _check_ca_path(options.ca_path)

@@ -110,6 +110,7 @@ class ScanOptions:
     renew_days: int = DEFAULT_RENEW_DAYS
     policy: Mapping[str, Any] = field(default_factory=dict)
     share_tls_scan: bool = True
+    pipelining: bool = True
     families: tuple[str, ...] = FAMILIES
 
 
@@ -270,6 +271,7 @@ class _Run:
             ca_path=o.ca_path,
             max_connections=o.max_connections_per_server,
             checks=checks,
+            pipeline=o.pipelining,
         )
 
     async def plan(self, request: DomainRequest) -> DomainPlan:

@@ -4,7 +4,10 @@ Two entry points:
 
 * ``open_channel`` connects and, for STARTTLS, negotiates the stream until ``<proceed/>``;
   the TLS layer takes the returned ``Channel`` from there. Bytes the server sent after
-  ``<proceed/>`` are kept apart in ``Channel.injected`` and never handed to TLS.
+  ``<proceed/>`` are kept apart in ``Channel.injected`` and never handed to TLS. With
+  ``pipeline`` it sends ``<starttls/>`` in the same write as the stream header (XEP-0305),
+  saving a round trip; the server's header, features and ``<proceed/>`` are read and checked
+  just the same, and anything else ends in ``PipelineRefused``.
 * ``probe_features`` reads what the server offers before TLS and tries, on the same
   connection, whether it lets a client authenticate (c2s) or a peer start dialback (s2s) in
   the clear.
@@ -63,6 +66,7 @@ DIALBACK_WAIT = 3.0
 # A refusal racing the answer to <db:verify/> comes within a scheduler tick or two, even on
 # a loaded server; a quarter second is far above that and still a twelfth of DIALBACK_WAIT.
 VERIFY_GRACE = 0.25
+STARTTLS_REQUEST = f"<starttls xmlns='{NS_TLS}'/>".encode()
 
 # Stream errors that say nothing about encryption: the request was refused for another reason.
 _NEUTRAL_STREAM_ERRORS = frozenset(
@@ -92,6 +96,20 @@ class StreamError(ProbeError):
         super().__init__("stream-error", f"the server sent stream error {condition}{detail}")
         self.condition = condition
         self.text = text
+
+
+class PipelineRefused(ProbeError):
+    """A pipelined STARTTLS did not end in ``<proceed/>``; ``cause`` says what happened.
+
+    The server may be strict about answering ``<starttls/>`` before it sent its features
+    (XEP-0305 is optional): the caller should try again without pipelining.
+    """
+
+    def __init__(self, cause: ProbeError) -> None:
+        super().__init__(
+            "pipeline-refused", f"a pipelined <starttls/> (XEP-0305) did not work ({cause})"
+        )
+        self.cause = cause
 
 
 class StartTlsMissing(ProbeError):
@@ -306,11 +324,13 @@ class XmppStream:
             raise _stream_error(event.element)
         return event
 
-    async def open(self, domain: str, stream: str, from_domain: str | None) -> StreamHeader:
-        """Send our stream header and read the server's."""
+    async def open(
+        self, domain: str, stream: str, from_domain: str | None, *, then: bytes = b""
+    ) -> StreamHeader:
+        """Send our stream header (and ``then`` in the same write) and read the server's."""
         phase = "stream header"
         end = time.monotonic() + self.phase_timeout
-        await self.send(stream_header(domain, stream, from_domain))
+        await self.send(stream_header(domain, stream, from_domain) + then)
         event = await self.next_event(phase, end)
         if not isinstance(event, StreamOpened) or event.tag != f"{{{NS_STREAMS}}}stream":
             tag = getattr(event, "tag", type(event).__name__)
@@ -340,10 +360,14 @@ class XmppStream:
             )
         return _parse_features(header, event.element)
 
-    async def starttls(self) -> bytes:
-        """Ask for TLS; return the bytes the server sent after ``<proceed/>`` (injection)."""
+    async def starttls(self, *, sent: bool = False) -> bytes:
+        """Ask for TLS (unless ``sent`` already); return the bytes after ``<proceed/>``.
+
+        Those bytes are an injection: the caller keeps them away from TLS.
+        """
         end = time.monotonic() + self.phase_timeout
-        await self.send(f"<starttls xmlns='{NS_TLS}'/>".encode())
+        if not sent:
+            await self.send(STARTTLS_REQUEST)
         event = await self.next_element("STARTTLS", end)
         if event.element.tag == f"{{{NS_TLS}}}proceed":
             return self.parser.raw_after(event.end)
@@ -412,11 +436,13 @@ async def open_channel(
     phase_timeout: float = DEFAULT_PHASE_TIMEOUT,
     byte_cap: int = DEFAULT_BYTE_CAP,
     from_domain: str | None = None,
+    pipeline: bool = False,
 ) -> tuple[Channel, StreamFeatures | None]:
     """A channel ready for the first TLS byte, and the features seen on the way (STARTTLS).
 
     Raises ``ProbeError`` (``StartTlsMissing`` carries the features, ``StreamError`` the
-    condition) for anything the endpoint does wrong.
+    condition) for anything the endpoint does wrong; with ``pipeline``, ``PipelineRefused``
+    for anything but a header, features with ``<starttls/>`` and ``<proceed/>`` in order.
     """
     _check_args(stream, tls_mode)
     reader, writer = await connect(host, port, deadline=deadline, connect_timeout=connect_timeout)
@@ -426,15 +452,28 @@ async def open_channel(
         reader, writer, deadline=deadline, phase_timeout=phase_timeout, byte_cap=byte_cap
     )
     try:
-        await xs.open(domain, stream, from_domain)
-        features = await xs.read_features()
-        if not features.starttls:
-            raise StartTlsMissing(features)
-        injected = await xs.starttls()
+        features, injected = await _negotiate(xs, domain, stream, from_domain, pipeline)
+    except ProbeError as exc:
+        xs.close()
+        # Out of time is out of time: a retry without pipelining could not finish either.
+        if pipeline and exc.code != "deadline":
+            raise PipelineRefused(exc) from exc
+        raise
     except BaseException:
         xs.close()
         raise
     return Channel(reader, writer, injected), features
+
+
+async def _negotiate(
+    xs: XmppStream, domain: str, stream: str, from_domain: str | None, pipeline: bool
+) -> tuple[StreamFeatures, bytes]:
+    """Header, features, ``<starttls/>``, ``<proceed/>``: the features and injected bytes."""
+    await xs.open(domain, stream, from_domain, then=STARTTLS_REQUEST if pipeline else b"")
+    features = await xs.read_features()
+    if not features.starttls:
+        raise StartTlsMissing(features)
+    return features, await xs.starttls(sent=pipeline)
 
 
 async def probe_features(

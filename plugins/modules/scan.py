@@ -145,6 +145,15 @@ options:
       - Domains at the same address and port share one TLS enumeration.
     type: bool
     default: true
+  pipelining:
+    description:
+      - Once a server has offered STARTTLS on a stream, open each further TLS scan connection
+        to it with the stream header and C(<starttls/>) in one write (XEP-0305), one round
+        trip less each (as in M(xmpp.encryption.tls_info)).
+      - A server that does not answer that with C(<proceed/>) is scanned the ordinary way from
+        then on; the endpoint's C(problems) say so.
+    type: bool
+    default: true
   address_families:
     description:
       - Which addresses of SRV targets to probe.
@@ -331,6 +340,7 @@ def main() -> None:
             "renew_days": {"type": "int", "default": 30},
             "policy": {"type": "dict", "default": {}},
             "share_tls_scan": {"type": "bool", "default": True},
+            "pipelining": {"type": "bool", "default": True},
             "address_families": {
                 "type": "list",
                 "elements": "str",
@@ -361,6 +371,7 @@ def main() -> None:
             renew_days=p["renew_days"],
             policy=p["policy"],
             share_tls_scan=p["share_tls_scan"],
+            pipelining=p["pipelining"],
             families=tuple(p["address_families"]),
         )
         result = run_scan(requests, options)

@@ -96,6 +96,20 @@ options:
     elements: str
     choices: [features, versions, suites, groups, certificate]
     default: [features, versions, suites, groups, certificate]
+  pipelining:
+    description:
+      - Once the server has offered STARTTLS on this stream, open each further TLS scan
+        connection with the stream header and C(<starttls/>) in one write, without waiting
+        for the features (XEP-0305, XMPP Quickstart). That saves one round trip per scan
+        connection; the server's header, features and C(<proceed/>) are still read and
+        checked.
+      - A server that answers a pipelined C(<starttls/>) with anything else (a stream error,
+        C(<failure/>), a hang-up) is scanned the ordinary way from then on and the attempt is
+        made again; RV(problems) says so.
+      - Only STARTTLS scan connections pipeline; the features probe always waits for the
+        features.
+    type: bool
+    default: true
   fail_on_error:
     description:
       - Fail the task when the endpoint could not be probed (RV(error) is set), instead of
@@ -268,6 +282,13 @@ handshakes:
   returned: always
   type: int
   sample: 14
+pipelined:
+  description: >-
+    TLS scan connections that sent C(<starttls/>) with the stream header (O(pipelining)) and
+    got C(<proceed/>).
+  returned: always
+  type: int
+  sample: 12
 retries:
   description: Connections retried after a back-off because the server refused them.
   returned: always
@@ -313,6 +334,7 @@ def main() -> None:
                 "choices": list(CHECKS),
                 "default": list(CHECKS),
             },
+            "pipelining": {"type": "bool", "default": True},
             "fail_on_error": {"type": "bool", "default": False},
         },
         supports_check_mode=True,

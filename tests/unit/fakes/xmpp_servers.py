@@ -33,6 +33,7 @@ class Conn:
     writer: asyncio.StreamWriter
     buffer: bytes = b""
     received: bytes = b""
+    log: list[str] = field(default_factory=list)  # what a logging behaviour saw, in order
 
     async def read_until(self, pattern: bytes) -> bytes:
         while pattern not in self.buffer:
@@ -376,6 +377,81 @@ def behaviour_good(
                 await send(verify_reply, segment)(conn)
 
     return run
+
+
+# What a strict server may answer a <starttls/> sent before its features.
+REFUSALS: dict[str, bytes] = {
+    "stream-error": server_header() + stream_error("policy-violation", "features first"),
+    "failure": server_header() + TLS_FAILURE,
+    "close": b"",
+}
+
+
+async def _starttls_early(conn: Conn, grace: float) -> bool:
+    """Whether ``<starttls`` comes with the header or within ``grace`` s (pipelined)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + grace
+    while b"<starttls" not in conn.buffer and (left := end - loop.time()) > 0:
+        try:
+            data = await asyncio.wait_for(conn.reader.read(4096), left)
+        except TimeoutError:
+            break
+        if not data:
+            break
+        conn.buffer += data
+        conn.received += data
+    return b"<starttls" in conn.buffer
+
+
+def behaviour_quickstart(
+    *,
+    strict: str | None = None,
+    inject_when_pipelined: bytes = b"",
+    then: Step | None = None,
+    grace: float = 0.05,
+) -> Callable[[Conn], Awaitable[None]]:
+    """A STARTTLS server that logs, per connection, the order in which it got the client's
+    ``header`` and ``starttls`` and sent its ``features`` and ``proceed``.
+
+    A ``<starttls/>`` that arrives before the features were sent (within ``grace`` s of the
+    header) is pipelined (XEP-0305): answered with features and ``<proceed/>`` at once, plus
+    ``inject_when_pipelined``; or, when ``strict`` names one of ``REFUSALS``, refused with
+    it. ``<auth/>`` is failed with encryption-required; after ``<proceed/>`` comes ``then``.
+    """
+    hello = server_header() + features(mechanisms=("PLAIN",))
+
+    async def run(conn: Conn) -> None:
+        await expect_header()(conn)
+        conn.log.append("header")
+        if await _starttls_early(conn, grace):
+            conn.log.append("starttls")
+            await conn.read_until(b"/>")
+            if strict is not None:
+                await send(REFUSALS[strict])(conn)
+                await close()(conn)
+                return
+            conn.log += ["features", "proceed"]
+            await send(hello + PROCEED + inject_when_pipelined)(conn)
+        else:
+            conn.log.append("features")
+            await send(hello)(conn)
+            await _answer_until_starttls(conn)
+            conn.log += ["starttls", "proceed"]
+            await send(PROCEED)(conn)
+        await (then or hang())(conn)
+
+    return run
+
+
+async def _answer_until_starttls(conn: Conn) -> None:
+    """Fail plaintext ``<auth/>`` (the features probe) until ``<starttls/>`` comes."""
+    while True:
+        data = await conn.read_until(b">")
+        if b"<starttls" in data:
+            return
+        if b"<auth" in data:
+            await conn.read_until(b"</auth>")
+            await send(sasl_failure("encryption-required"))(conn)
 
 
 def behaviour_silent() -> Callable[[Conn], Awaitable[None]]:

@@ -9,6 +9,7 @@ from fakes.xmpp_servers import (
     VERIFY_INVALID,
     FakeServer,
     behaviour_good,
+    behaviour_quickstart,
     behaviour_raw,
     behaviour_trickle,
     features,
@@ -188,6 +189,89 @@ async def test_injection_is_reported_and_never_reaches_tls(pki):
     # The handshake still worked: the injected bytes were kept out of TLS.
     assert result.certificate is not None
     assert result.certificate.trusted
+
+
+# --- pipelined STARTTLS on scan connections (XEP-0305) ------------------------------------
+
+SCAN_ORDINARY = ["header", "features", "starttls", "proceed"]
+SCAN_PIPELINED = ["header", "starttls", "features", "proceed"]
+
+
+async def quickstart_probe(pki, ctx, max_connections=3, **behaviour):
+    async with TlsServer(ctx) as tls:
+        fake = behaviour_quickstart(then=proxy(tls.host, tls.port), **behaviour)
+        async with FakeServer(fake) as xmpp:
+            target = EndpointTarget(xmpp.host, xmpp.port, DOMAIN)
+            result = await probe_endpoint(target, options(pki, max_connections=max_connections))
+    return result, [c.log for c in xmpp.conns], xmpp.connections
+
+
+def assert_scan_correct(result, ctx):
+    assert result.error is None, result.problems
+    assert result.tls is not None
+    assert result.tls.complete
+    expected = accepted_suites(ctx)
+    for version in ("TLSv1.2", "TLSv1.3"):
+        assert set(result.tls.suites[version]) == names(expected[version])
+    assert result.certificate is not None
+    assert result.certificate.trusted
+
+
+async def test_scan_connections_pipeline_once_starttls_was_seen(pki):
+    ctx = server_context(pki)
+    result, logs, connections = await quickstart_probe(pki, ctx)
+    assert_scan_correct(result, ctx)
+    scans = [log for log in logs if "proceed" in log]
+    # The features probe never sends <starttls/>; the first scan connection (the only one
+    # open before STARTTLS was seen) waits for the features; every later one pipelines:
+    # 3 round trips before the ServerHello (TCP, header+starttls, ClientHello) instead of 4.
+    assert len(logs) - len(scans) == 1
+    assert scans.count(SCAN_ORDINARY) == 1
+    assert scans.count(SCAN_PIPELINED) == len(scans) - 1 > 5
+    assert result.pipelined == len(scans) - 1
+    assert result.handshakes == connections
+    assert result.starttls_injection is False
+    assert not [p for p in result.problems if p.startswith("pipelining")]
+
+
+async def test_pipelining_off_waits_for_the_features_everywhere(pki):
+    ctx = server_context(pki)
+    async with TlsServer(ctx) as tls:
+        fake = behaviour_quickstart(then=proxy(tls.host, tls.port))
+        async with FakeServer(fake) as xmpp:
+            target = EndpointTarget(xmpp.host, xmpp.port, DOMAIN)
+            result = await probe_endpoint(target, options(pki, pipeline=False))
+    assert_scan_correct(result, ctx)
+    assert result.pipelined == 0
+    assert all(c.log[:2] == ["header", "features"] for c in xmpp.conns)
+
+
+@pytest.mark.parametrize("strict", ["stream-error", "failure", "close"])
+async def test_strict_server_is_scanned_plainly_after_a_refusal(pki, strict):
+    ctx = server_context(pki)
+    result, logs, connections = await quickstart_probe(pki, ctx, strict=strict)
+    assert_scan_correct(result, ctx)  # complete and right, only without the saving
+    refused = [log for log in logs if log == ["header", "starttls"]]
+    # Only the pipelined attempts already under way when the first refusal came (at most
+    # one per connection slot); each was made again the ordinary way.
+    assert 1 <= len(refused) <= 3
+    assert result.pipelined == 0
+    assert result.handshakes == connections
+    notes = [p for p in result.problems if p.startswith("pipelining:")]
+    assert len(notes) == 1
+    assert result.as_dict()["pipelined"] == 0
+
+
+async def test_injection_on_pipelined_connections_is_reported(pki):
+    # Only pipelined connections inject: the report must come from them, and their TLS
+    # handshakes must still work (the bytes never reach TLS).
+    ctx = server_context(pki)
+    evil = b"<message><body>injected</body></message>"
+    result, _logs, _connections = await quickstart_probe(pki, ctx, inject_when_pipelined=evil)
+    assert_scan_correct(result, ctx)
+    assert result.pipelined > 5
+    assert result.starttls_injection is True
+    assert result.as_dict()["starttls_injection"] is True
 
 
 async def test_direct_tls(pki):

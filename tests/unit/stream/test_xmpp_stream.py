@@ -13,6 +13,7 @@ from fakes.xmpp_servers import (
     behaviour_dialback,
     behaviour_endless,
     behaviour_good,
+    behaviour_quickstart,
     behaviour_raw,
     behaviour_reset_after,
     behaviour_silent,
@@ -38,6 +39,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import
     ProbeError,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._xmpp_stream import (
+    PipelineRefused,
     StartTlsMissing,
     StreamError,
     open_channel,
@@ -130,6 +132,66 @@ async def test_injection_after_proceed_is_kept_apart():
         chan = (await channel(srv))[0]
         await chan.close()
         assert chan.injected == evil
+
+
+# --- pipelined STARTTLS (XEP-0305) ---------------------------------------------------------
+
+ORDINARY = ["header", "features", "starttls", "proceed"]
+PIPELINED = ["header", "starttls", "features", "proceed"]
+
+
+def client_flights(log):
+    """The client's writes that each waited for an answer, up to <proceed/>: round trips."""
+    mine = {"header", "starttls"}
+    return sum(1 for i, e in enumerate(log) if e in mine and (i == 0 or log[i - 1] not in mine))
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "order", "flights"), [(False, ORDINARY, 2), (True, PIPELINED, 1)]
+)
+async def test_pipelined_starttls_saves_a_round_trip(pipeline, order, flights):
+    async with FakeServer(behaviour_quickstart()) as srv:
+        chan, feats = await channel(srv, pipeline=pipeline)
+        await chan.close()
+    assert feats is not None
+    assert feats.starttls
+    assert chan.injected == b""
+    assert srv.conns[0].log == order
+    assert client_flights(srv.conns[0].log) == flights
+
+
+async def test_pipelined_injection_is_kept_apart():
+    evil = b"<message from='evil'><body>hi</body></message>" + TLS_SERVER_HELLO
+    async with FakeServer(behaviour_quickstart(inject_when_pipelined=evil)) as srv:
+        chan = (await channel(srv, pipeline=True))[0]
+        await chan.close()
+    assert srv.conns[0].log == PIPELINED
+    assert chan.injected == evil
+
+
+@pytest.mark.parametrize(
+    ("strict", "code"),
+    [("stream-error", "stream-error"), ("failure", "protocol"), ("close", "closed")],
+)
+async def test_strict_server_refuses_a_pipelined_starttls(strict, code):
+    async with FakeServer(behaviour_quickstart(strict=strict)) as srv:
+        err = await channel_error(srv, pipeline=True)
+        assert isinstance(err, PipelineRefused)
+        assert err.code == "pipeline-refused"
+        assert err.cause.code == code
+        # The same server is fine the ordinary way.
+        chan, feats = await channel(srv)
+        await chan.close()
+    assert feats is not None
+    assert feats.starttls
+    assert [c.log for c in srv.conns] == [["header", "starttls"], ORDINARY]
+
+
+async def test_pipelined_starttls_still_checks_the_features():
+    async with FakeServer(behaviour_raw(server_header() + features(starttls=False))) as srv:
+        err = await channel_error(srv, pipeline=True)
+    assert isinstance(err, PipelineRefused)
+    assert isinstance(err.cause, StartTlsMissing)
 
 
 async def test_injection_of_tls_looking_bytes_is_kept_apart():
