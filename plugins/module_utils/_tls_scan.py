@@ -11,7 +11,9 @@ times round trips:
 * suites: per version, offer a chunk, remove the suite the server picks, repeat until it
   refuses. Chunks hold at most ``MAX_SUITES_PER_HELLO`` suites (servers that choke on more
   than 128 suites exist) and hellos of 256-511 bytes are padded to 512 (RFC 7685, the F5
-  bug). Chunks and versions are independent, so their chains run concurrently.
+  bug). Chunks and versions are independent, so their chains run concurrently; once a
+  chain is long, the connections for its next steps open while it awaits an answer
+  (``ChannelsAhead``).
 * server preference: a chain's offers alternate between our order and its reverse; if a pick
   ever passes over an accepted suite offered before it, the server chooses (and the picks
   are its order); otherwise one reversed offer (and, when the suites span chunks, one
@@ -32,6 +34,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._channels_ahead import (
+    ChannelsAhead,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import (
     Channel,
     Deadline,
@@ -192,6 +197,8 @@ class _Scanner:
         # (version, chunk index) -> first pick already made by a version probe, or None
         # when that chunk was refused.
         self.first: dict[tuple[str, int], int | None] = {}
+        # Connections opened ahead of a chain that it did not use, closing.
+        self.closing: list[asyncio.Task[None]] = []
 
     # -- one connection ------------------------------------------------------------------
 
@@ -221,15 +228,22 @@ class _Scanner:
             compression=(1, 0),  # DEFLATE offered: a server that takes it is reported
         )
 
-    async def probe(self, hello: ClientHello, want: str = "hello") -> ServerFlight:
+    def open(self) -> Awaitable[Channel]:
+        """A fresh connection, counted."""
+        self.connections += 1
+        return self.connect()
+
+    async def probe(
+        self, hello: ClientHello, want: str = "hello", opening: Awaitable[Channel] | None = None
+    ) -> ServerFlight:
         """One connection: send ``hello``, read until ``want`` is known, close.
 
         ``want``: "hello" (ServerHello), "kex" (TLS 1.2 flight up to ServerHelloDone) or
-        "chain" (also the TLS 1.3 encrypted Certificate). Raises ``ProbeError``.
+        "chain" (also the TLS 1.3 encrypted Certificate). ``opening``: a connection already
+        being opened (``ChannelsAhead``); a fresh one otherwise. Raises ``ProbeError``.
         """
-        self.connections += 1
         try:
-            channel = await self.deadline.run(self.connect(), "connect")
+            channel = await self.deadline.run(opening or self.open(), "connect")
         except OSError as exc:  # the caller's connect should raise ProbeError; be safe
             raise ProbeError("connect-failed", str(exc)) from exc
         try:
@@ -258,11 +272,15 @@ class _Scanner:
             await channel.close()
 
     async def attempt(
-        self, what: str, hello: ClientHello, want: str = "hello"
+        self,
+        what: str,
+        hello: ClientHello,
+        want: str = "hello",
+        opening: Awaitable[Channel] | None = None,
     ) -> ServerFlight | ProbeError:
         """``probe`` with failures returned; anything but a refusal is noted as an anomaly."""
         try:
-            return await self.probe(hello, want)
+            return await self.probe(hello, want, opening)
         except ProbeError as exc:
             if not is_refusal(exc):
                 self.anomalies.append(f"{what}: {exc}")
@@ -329,19 +347,26 @@ class _Scanner:
                 return steps
             steps.append(Step(chunk, seed))  # the version probe offered the chunk in order
             offer.remove(seed)
-        while offer:
-            sent = tuple(offer[::-1] if len(steps) % 2 else offer)
-            result = await self.attempt(f"{name} suites", self.hello(name, sent))
-            if isinstance(result, ProbeError):
-                break
-            if result.hello.version != VERSIONS[name]:
-                self.anomalies.append(
-                    f"{name} suites: server answered {result.hello.version_name} this time"
+        ahead = ChannelsAhead(self.open)
+        try:
+            while offer:
+                sent = tuple(offer[::-1] if len(steps) % 2 else offer)
+                opening = ahead.next(len(steps), len(offer))
+                result = await self.attempt(
+                    f"{name} suites", self.hello(name, sent), opening=opening
                 )
-                self.incomplete = True
-                break
-            steps.append(Step(sent, result.hello.suite))
-            offer.remove(result.hello.suite)
+                if isinstance(result, ProbeError):
+                    break
+                if result.hello.version != VERSIONS[name]:
+                    self.anomalies.append(
+                        f"{name} suites: server answered {result.hello.version_name} this time"
+                    )
+                    self.incomplete = True
+                    break
+                steps.append(Step(sent, result.hello.suite))
+                offer.remove(result.hello.suite)
+        finally:
+            self.closing += ahead.discard()
         return steps
 
     async def pick(self, name: str, offer: Sequence[int]) -> int | None:
@@ -384,13 +409,18 @@ class _Scanner:
         if seed in remaining:
             picks.append(seed)
             remaining.remove(seed)
-        while remaining:
-            hello = self.hello("TLSv1.3", TLS13_SUITES, groups=remaining, key_shares=())
-            result = await self.attempt("TLSv1.3 groups", hello)
-            if isinstance(result, ProbeError) or result.hello.selected_group is None:
-                break
-            picks.append(result.hello.selected_group)
-            remaining.remove(result.hello.selected_group)
+        ahead = ChannelsAhead(self.open)
+        try:
+            while remaining:
+                hello = self.hello("TLSv1.3", TLS13_SUITES, groups=remaining, key_shares=())
+                opening = ahead.next(len(picks), len(remaining))
+                result = await self.attempt("TLSv1.3 groups", hello, opening=opening)
+                if isinstance(result, ProbeError) or result.hello.selected_group is None:
+                    break
+                picks.append(result.hello.selected_group)
+                remaining.remove(result.hello.selected_group)
+        finally:
+            self.closing += ahead.discard()
         return picks
 
     async def tls12_groups(self, name: str) -> list[int]:
@@ -398,18 +428,25 @@ class _Scanner:
         suites = [s for s in self.chunks_all(name) if SUITES[s].kex in ("ECDHE", "ECDH_anon")]
         remaining = list(EC_GROUPS)
         picks: list[int] = []
-        while remaining and suites:
-            hello = self.hello(name, suites[:MAX_SUITES_PER_HELLO], groups=remaining)
-            result = await self.attempt(f"{name} curves", hello, "kex")
-            if isinstance(result, ProbeError):
-                break
-            kex = result.key_exchange
-            if kex is None or kex.group not in remaining:
-                self.anomalies.append(f"{name} curves: ServerKeyExchange names no offered curve")
-                self.incomplete = True
-                break
-            picks.append(kex.group)
-            remaining.remove(kex.group)
+        ahead = ChannelsAhead(self.open)
+        try:
+            while remaining and suites:
+                hello = self.hello(name, suites[:MAX_SUITES_PER_HELLO], groups=remaining)
+                opening = ahead.next(len(picks), len(remaining))
+                result = await self.attempt(f"{name} curves", hello, "kex", opening=opening)
+                if isinstance(result, ProbeError):
+                    break
+                kex = result.key_exchange
+                if kex is None or kex.group not in remaining:
+                    self.anomalies.append(
+                        f"{name} curves: ServerKeyExchange names no offered curve"
+                    )
+                    self.incomplete = True
+                    break
+                picks.append(kex.group)
+                remaining.remove(kex.group)
+        finally:
+            self.closing += ahead.discard()
         return picks
 
     async def dh_bits(self, name: str) -> int | None:
@@ -526,6 +563,7 @@ async def scan_tls(
         retry = first.hello.selected_group if isinstance(first, ServerFlight) else None
         jobs["chain"] = scan.chain_fallback(supported, retry)
     done = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
+    await asyncio.gather(*scan.closing)  # nothing the scan opened outlives it
 
     suites: dict[str, tuple[str, ...]] = {}
     preference: dict[str, bool | None] = {}

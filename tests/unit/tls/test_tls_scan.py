@@ -9,6 +9,10 @@ import warnings
 import pytest
 from tls_test_servers import OpenSslServer, connector, server_context
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._channels_ahead import (
+    DEPTH,
+    WARM_AFTER,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import Deadline
 from ansible_collections.xmpp.encryption.plugins.module_utils._tls_registry import (
     SUITES,
@@ -65,11 +69,25 @@ def stdlib_client_accepts(port: int, version: str, suite_name: str) -> bool:
 
 def connection_bound(result, versions: list[str]) -> int:
     """A property of the algorithm: one per accepted suite and group, one refusal per chunk
-    and per group chain, a version probe each, the order probes, and the first hello."""
+    and per group chain, a version probe each, the order probes, and the first hello; a
+    chain long enough to open connections ahead leaves up to ``DEPTH`` of them unused."""
     suites = sum(len(v) for v in result.suites.values())
     groups = len(result.groups) + len(result.groups_tls12)
     chunks = sum(len(chunks_for(v)) if v != "TLSv1.3" else 1 for v in versions)
-    return 1 + len(VERSIONS) + suites + chunks + groups + 2 + 2 * len(versions) + 2
+    long_chains = sum(len(v) >= WARM_AFTER for v in result.suites.values()) + sum(
+        len(g) >= WARM_AFTER for g in (result.groups, result.groups_tls12)
+    )
+    return (
+        1
+        + len(VERSIONS)
+        + suites
+        + chunks
+        + groups
+        + 2
+        + 2 * len(versions)
+        + 2
+        + DEPTH * long_chains
+    )
 
 
 async def scan(server: OpenSslServer, checks=CHECKS, alpn=None):
@@ -80,6 +98,7 @@ async def scan(server: OpenSslServer, checks=CHECKS, alpn=None):
         deadline=Deadline.after(60),
         alpn=alpn,
     )
+    await server.caught_up(result.connections)
     print(f"connections={result.connections} accepted_by_server={server.accepted}")
     assert result.connections == server.accepted
     return result

@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -138,6 +139,16 @@ class OpenSslServer:
                 return
             self.accepted += 1
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    async def caught_up(self, connections: int, patience: float = 5.0) -> None:
+        """Wait until the accept thread has taken ``connections`` from the backlog.
+
+        A connection the client closes at once (one opened ahead and not used) is complete
+        for the client before this thread has accepted it.
+        """
+        end = time.monotonic() + patience
+        while self.accepted < connections and time.monotonic() < end:
+            await asyncio.sleep(0.01)
 
     def _handle(self, conn: socket.socket) -> None:
         conn.settimeout(5)
