@@ -91,6 +91,27 @@ def _failed_challenges(other: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+def _rate_limited(
+    name: str, status: int | None, url: str | None, detail: str, retry: str
+) -> AcmeFailure:
+    """The rate-limit failure: the HTTP status and URL when known, the CA's words, when to retry.
+
+    ``detail`` is the problem's detail or, without a problem document, the whole message;
+    the retry time is added only when the detail does not say it already.
+    """
+    said = f"rateLimited, HTTP {status}" if status is not None else "rateLimited"
+    return AcmeFailure(
+        "rate_limited",
+        f"{name}: the ACME CA refused the order with a rate limit ({said})"
+        + (f" from {url}" if url else "")
+        + (f": {detail.rstrip('.')}" if detail else "")
+        + (f". Retry after {retry}" if retry and retry not in detail else "")
+        + f". {KEPT}",
+        detail,
+        retry,
+    )
+
+
 def explain_acme_failure(
     result: Mapping[str, Any], *, name: str, directory: str, step: str = ""
 ) -> AcmeFailure:
@@ -101,28 +122,14 @@ def explain_acme_failure(
 
     for problem in _problems(other):
         if problem.get("type") == RATE_LIMITED:
+            # A problem document: a result without a status or URL gets 429 and the directory.
             detail = str(problem.get("detail") or "").strip()
-            retry = retry_after_of(result, detail)
-            return AcmeFailure(
-                "rate_limited",
-                f"{name}: the ACME CA refused the order with a rate limit (rateLimited, "
-                f"HTTP {status or 429}) from {other.get('http_url') or directory}"
-                + (f": {detail}" if detail else "")
-                + (f". Retry after {retry}" if retry and retry not in detail else "")
-                + f". {KEPT}",
-                detail,
-                retry,
-            )
+            url = str(other.get("http_url") or directory)
+            return _rate_limited(name, status or 429, url, detail, retry_after_of(result, detail))
     if RATE_LIMITED in msg:
-        retry = retry_after_of(result, msg)
-        return AcmeFailure(
-            "rate_limited",
-            f"{name}: the ACME CA refused the order with a rate limit (rateLimited): {msg}"
-            + (f" Retry after {retry}." if retry and retry not in msg else "")
-            + f" {KEPT}",
-            msg,
-            retry,
-        )
+        # Only the message names it: say the status and URL only when the result has them.
+        url = str(other["http_url"]) if other.get("http_url") else None
+        return _rate_limited(name, status, url, msg, retry_after_of(result, msg))
 
     challenges = _failed_challenges(other)
     if challenges or msg.startswith("Failed to validate challenge"):

@@ -114,6 +114,10 @@ def test_rate_limited_names_the_domain_the_limit_the_time_and_what_stays():
     assert FRONT_DETAIL in f.message
     assert f.message.count("retry after") == 1  # not repeated when the detail says it
     assert f.message.endswith(KEPT)
+    assert f.message == (
+        "a.lab.test: the ACME CA refused the order with a rate limit (rateLimited, HTTP 429) "
+        f"from https://127.0.0.15:14001/new-order: {FRONT_DETAIL}. {KEPT}"
+    )
 
 
 def test_rate_limited_in_a_subproblem():
@@ -134,8 +138,40 @@ def test_rate_limited_from_the_message_only():
     f = explain({"msg": f"Error {RATE_LIMITED}: slow down"})
     assert f.kind == "rate_limited"
     assert f.retry_after == ""
+    assert f.detail == f"Error {RATE_LIMITED}: slow down"
     assert "slow down" in f.message
     assert f.message.endswith(KEPT)
+    # Worded as from a problem document, without the status and URL the result lacks.
+    assert f.message == (
+        "a.lab.test: the ACME CA refused the order with a rate limit (rateLimited): "
+        f"Error {RATE_LIMITED}: slow down. {KEPT}"
+    )
+
+
+def test_rate_limited_from_the_message_with_status_url_and_retry_after():
+    result = {
+        "msg": f"Error {RATE_LIMITED}: slow down.",
+        "other": {"http_status": 429, "http_url": "https://127.0.0.15:14001/new-order"},
+        "retry_after": "60",
+    }
+    f = explain(result)
+    assert f.kind == "rate_limited"
+    assert f.retry_after == "60"
+    assert f.message == (
+        "a.lab.test: the ACME CA refused the order with a rate limit (rateLimited, HTTP 429) "
+        f"from https://127.0.0.15:14001/new-order: Error {RATE_LIMITED}: slow down. "
+        f"Retry after 60. {KEPT}"
+    )
+
+
+def test_rate_limited_detail_ending_in_a_full_stop_is_not_doubled():
+    result = {"msg": "x", "other": {"problem": {"type": RATE_LIMITED, "detail": "too many."}}}
+    f = explain(result)
+    assert f.detail == "too many."
+    assert f.message == (
+        "a.lab.test: the ACME CA refused the order with a rate limit (rateLimited, HTTP 429) "
+        f"from {DIRECTORY}: too many. {KEPT}"
+    )
 
 
 def test_retry_after_header_wins_and_is_added_to_the_message():
