@@ -231,6 +231,17 @@ TLS_FAILURE = f"<failure xmlns='{NS_TLS}'/></stream:stream>".encode()
 VERIFY_INVALID = b"<db:verify from='example.org' to='x' id='i' type='invalid'>k</db:verify>"
 
 
+def dialback_result(kind: str, condition: str = "") -> bytes:
+    """A ``<db:result/>`` of ``kind``; ``condition`` adds an XEP-0220 dialback error."""
+    if not condition:
+        return f"<db:result from='example.org' to='x' type='{kind}'/>".encode()
+    ns = "urn:ietf:params:xml:ns:xmpp-stanzas"
+    return (
+        f"<db:result from='example.org' to='x' type='{kind}'>"
+        f"<error type='cancel'><{condition} xmlns='{ns}'/></error></db:result>"
+    ).encode()
+
+
 def sasl_failure(condition: str) -> bytes:
     return f"<failure xmlns='{NS_SASL}'><{condition}/></failure>".encode()
 
