@@ -616,6 +616,10 @@ async def _try_plaintext_dialback(
             raise
         ns, name = _local(event.element.tag)
         if ns == NS_DB and name == "verify" and not passed:
+            condition = _dialback_condition(event.element)
+            if condition in _REFUSING_DIALBACK:
+                # Not the answer from memory that clears the key: a refusal of its own.
+                return True, f"the server answered <db:verify/> with {condition} before TLS"
             passed = True
             end = min(end, time.monotonic() + _after_verify(time.monotonic() - sent))
             continue

@@ -767,6 +767,15 @@ def test_dialback_condition_skips_the_text():
     assert _xmpp_stream._dialback_condition(ET.fromstring("<result type='invalid'/>")) == ""
 
 
+async def test_verify_answered_with_policy_violation_is_a_refusal():
+    # XEP-0220 2.4: policy-violation in the answer to <db:verify/> is TLS required first.
+    refusal = dialback_result("error", "policy-violation", element="verify")
+    result, _received, elapsed = await timed_dialback(behaviour_dialback(verify_reply=refusal))
+    assert result.plaintext_refused is True
+    assert "<db:verify/> with policy-violation" in result.plaintext_evidence
+    assert elapsed < 1.0
+
+
 async def test_no_answer_at_all_waits_the_full_dialback_wait(monkeypatch):
     monkeypatch.setattr(_xmpp_stream, "DIALBACK_WAIT", 0.6)
     result, _received, elapsed = await timed_dialback(behaviour_dialback(verify_reply=None))
