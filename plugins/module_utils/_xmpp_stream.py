@@ -616,15 +616,66 @@ async def _try_plaintext_dialback(
             raise
         ns, name = _local(event.element.tag)
         if ns == NS_DB and name == "verify" and not passed:
+            condition = _dialback_condition(event.element)
+            if condition in _REFUSING_DIALBACK:
+                # Not the answer from memory that clears the key: a refusal of its own.
+                return True, f"the server answered <db:verify/> with {condition} before TLS"
             passed = True
             end = min(end, time.monotonic() + _after_verify(time.monotonic() - sent))
             continue
         if ns == NS_DB and name == "result":
             kind = event.element.get("type", "none")
-            return False, f"dialback went on without TLS (result type {kind})"
+            return _dialback_verdict(kind, _dialback_condition(event.element), tls_required)
         if name == "failure":
             return True, f"the server answered dialback with <failure/> ({ns})"
         return None, f"unexpected answer {event.element.tag}"
+
+
+# XEP-0220 section 2.4 gives <policy-violation/> one meaning: TLS is required before dialback.
+_REFUSING_DIALBACK = frozenset({"policy-violation"})
+# Errors that tell nothing about the key or TLS: a domain not served, a request or sender
+# turned down, a busy or broken server. <not-authorized/> (XEP-0220: a certificate or other
+# proof wanted) is used loosely for a bad key too, so it proves neither a refusal nor a check.
+_NEUTRAL_DIALBACK = frozenset(
+    {
+        "bad-request",
+        "improper-addressing",
+        "internal-server-error",
+        "item-not-found",
+        "not-allowed",
+        "not-authorized",
+        "resource-constraint",
+    }
+)
+
+
+def _dialback_condition(element: ET.Element) -> str:
+    """The stanza error condition of a ``type='error'`` dialback element, or ``""``."""
+    for error in element:
+        if _local(error.tag)[1] == "error":
+            for child in error:
+                if (name := _local(child.tag)[1]) != "text":
+                    return name
+    return ""
+
+
+def _dialback_verdict(kind: str, condition: str, tls_required: bool) -> tuple[bool | None, str]:
+    """What a ``<db:result type=kind/>`` answering the plaintext key tells about TLS."""
+    answer = f"result type {kind}" + (f", {condition}" if condition else "")
+    if kind == "valid":
+        return False, f"dialback accepted without TLS ({answer})"
+    if condition in _REFUSING_DIALBACK:
+        return True, f"dialback refused before TLS ({answer})"
+    if condition in _NEUTRAL_DIALBACK:
+        return None, f"dialback failed ({answer}), which says nothing about TLS"
+    if tls_required:
+        # The key was checked and failed (our sender cannot be dialled back), which says
+        # nothing more than silence does: see _dialback_silence.
+        return None, (
+            f"the server checked the dialback key and it failed ({answer}), but it requires"
+            " TLS and may refuse only once dialback succeeds"
+        )
+    return False, f"dialback key evaluated without TLS ({answer})"
 
 
 def _after_verify(round_trip: float) -> float:

@@ -231,6 +231,21 @@ TLS_FAILURE = f"<failure xmlns='{NS_TLS}'/></stream:stream>".encode()
 VERIFY_INVALID = b"<db:verify from='example.org' to='x' id='i' type='invalid'>k</db:verify>"
 
 
+def dialback_result(kind: str, condition: str = "", *, element: str = "result") -> bytes:
+    """A ``<db:result/>`` (or ``<db:verify/>``) of ``kind``; ``condition`` adds an XEP-0220
+    dialback error."""
+    attrs = f"from='example.org' to='x' type='{kind}'"
+    if element == "verify":
+        attrs += " id='i'"
+    if not condition:
+        return f"<db:{element} {attrs}/>".encode()
+    ns = "urn:ietf:params:xml:ns:xmpp-stanzas"
+    return (
+        f"<db:{element} {attrs}>"
+        f"<error type='cancel'><{condition} xmlns='{ns}'/></error></db:{element}>"
+    ).encode()
+
+
 def sasl_failure(condition: str) -> bytes:
     return f"<failure xmlns='{NS_SASL}'><{condition}/></failure>".encode()
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+import xml.etree.ElementTree as ET
 
 import pytest
 from fakes.xmpp_servers import (
@@ -21,6 +22,7 @@ from fakes.xmpp_servers import (
     behaviour_trickle,
     blackhole,
     close,
+    dialback_result,
     expect,
     expect_header,
     features,
@@ -661,6 +663,117 @@ async def test_dialback_result_after_the_verify_answer_means_it_went_on():
     result = (await timed_dialback(behaviour_dialback(result_reply=reply, result_delay=0.05)))[0]
     assert result.plaintext_refused is False
     assert "result type invalid" in result.plaintext_evidence
+
+
+# A <db:result/> other than valid only says the key's check failed (our .invalid sender
+# cannot be dialled back): a refusal only when its error condition is about TLS, nothing
+# when the server requires TLS (it may refuse once dialback succeeds), else evaluated in clear.
+@pytest.mark.parametrize(
+    ("reply", "required", "refused", "evidence"),
+    [
+        pytest.param(dialback_result("valid"), False, False, "accepted without TLS", id="valid"),
+        pytest.param(
+            dialback_result("valid"), True, False, "accepted without TLS", id="valid-required"
+        ),
+        pytest.param(
+            dialback_result("invalid"),
+            True,
+            None,
+            "checked the dialback key and it failed (result type invalid), but it requires TLS",
+            id="invalid-required",
+        ),
+        pytest.param(
+            dialback_result("invalid"),
+            False,
+            False,
+            "dialback key evaluated without TLS (result type invalid)",
+            id="invalid-optional",
+        ),
+        pytest.param(
+            dialback_result("error", "remote-server-not-found"),
+            True,
+            None,
+            "(result type error, remote-server-not-found), but it requires TLS",
+            id="error-required",
+        ),
+        pytest.param(
+            dialback_result("error", "remote-server-not-found"),
+            False,
+            False,
+            "evaluated without TLS (result type error, remote-server-not-found)",
+            id="error-optional",
+        ),
+        pytest.param(
+            dialback_result("error", "policy-violation"),
+            True,
+            True,
+            "refused before TLS (result type error, policy-violation)",
+            id="policy-violation-required",
+        ),
+        pytest.param(
+            dialback_result("error", "policy-violation"),
+            False,
+            True,
+            "refused before TLS (result type error, policy-violation)",
+            id="policy-violation-optional",
+        ),
+    ],
+)
+async def test_dialback_result_verdicts(reply, required, refused, evidence):
+    behaviour = behaviour_dialback(required=required, result_reply=reply, result_delay=0.05)
+    result = (await timed_dialback(behaviour))[0]
+    assert result.starttls_required is required
+    assert result.plaintext_refused is refused
+    assert evidence in result.plaintext_evidence
+
+
+@pytest.mark.parametrize(
+    ("kind", "condition", "required", "refused"),
+    [
+        ("valid", "", False, False),
+        ("valid", "", True, False),
+        ("invalid", "", True, None),
+        ("invalid", "", False, False),
+        ("none", "", True, None),  # no type at all
+        ("none", "", False, False),
+        ("error", "", True, None),
+        ("error", "", False, False),
+        ("error", "remote-server-timeout", True, None),
+        ("error", "forbidden", False, False),
+        ("error", "policy-violation", False, True),
+        ("error", "policy-violation", True, True),
+        ("error", "not-authorized", False, None),
+        ("error", "not-authorized", True, None),
+        ("error", "item-not-found", False, None),
+        ("error", "resource-constraint", False, None),
+        ("error", "internal-server-error", True, None),
+    ],
+)
+def test_dialback_verdict_table(kind, condition, required, refused):
+    verdict, evidence = _xmpp_stream._dialback_verdict(kind, condition, required)
+    assert verdict is refused
+    assert f"result type {kind}" in evidence
+    assert condition in evidence
+
+
+def test_dialback_condition_skips_the_text():
+    stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas"
+    element = ET.fromstring(
+        f"<result xmlns='jabber:server:dialback' type='error'><error xmlns='jabber:server'>"
+        f"<text xmlns='{stanzas}'>TLS first</text><policy-violation xmlns='{stanzas}'/>"
+        "</error></result>"
+    )
+    assert _xmpp_stream._dialback_condition(element) == "policy-violation"
+    assert _xmpp_stream._dialback_condition(ET.fromstring("<result type='invalid'/>")) == ""
+
+
+async def test_verify_answered_with_policy_violation_is_a_refusal():
+    # XEP-0220 2.4: policy-violation in the answer to <db:verify/> is TLS required first.
+    refusal = dialback_result("error", "policy-violation", element="verify")
+    result, _received, elapsed = await timed_dialback(behaviour_dialback(verify_reply=refusal))
+    assert result.plaintext_refused is True
+    assert "<db:verify/> with policy-violation" in result.plaintext_evidence
+    assert elapsed < 1.0
 
 
 async def test_no_answer_at_all_waits_the_full_dialback_wait(monkeypatch):
