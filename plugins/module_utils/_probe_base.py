@@ -62,9 +62,15 @@ class Deadline:
         if phase_timeout is not None and phase_timeout < budget:
             budget, code = phase_timeout, "phase-timeout"
         if budget <= 0:
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()
+            elif isinstance(awaitable, asyncio.Future):
+                awaitable.cancel()
             raise ProbeError("deadline", f"no time left for {phase}")
         try:
-            return await asyncio.wait_for(awaitable, budget)
+            # asyncio.timeout, not wait_for: no task per await (a fleet scan makes thousands).
+            async with asyncio.timeout(budget):
+                return await awaitable
         except TimeoutError as exc:
             raise ProbeError(code, f"{phase} did not finish within {budget:.1f} s") from exc
 

@@ -208,7 +208,9 @@ async def _bounded(
             awaitable.close()
         raise ProbeError(which, f"no time left for {phase}")
     try:
-        return await asyncio.wait_for(awaitable, budget)
+        # asyncio.timeout, not wait_for: no task per read (a fleet scan makes tens of thousands).
+        async with asyncio.timeout(budget):
+            return await awaitable
     except TimeoutError as exc:
         raise ProbeError(which, f"{phase} did not finish within {budget:.1f} s") from exc
 
