@@ -530,39 +530,53 @@ async def scan_tls(
     )
     chain_flight = first if isinstance(first, ServerFlight) and first.chain_der else None
 
-    if needs_versions or (want_chain and chain_flight is None):
-        lower = [n for n, c in VERSIONS.items() if n not in supported]
-        answers = await asyncio.gather(*(scan.version_supported(n) for n in lower))
-        supported.update(zip(lower, answers, strict=True))
-    if not any(supported.values()):
-        reason = first if isinstance(first, ProbeError) else None
-        return TlsScanResult(
-            versions=dict(sorted(supported.items(), key=lambda kv: VERSIONS[kv[0]])),
-            connections=scan.connections,
-            error_code=reason.code if reason else "tls-protocol",
-            error=f"no TLS version was accepted ({reason or 'no answer'})",
-            anomalies=tuple(scan.anomalies),
-            complete=not scan.incomplete,
-        )
-    accepted = [n for n in VERSIONS if supported.get(n)]
-    legacy = [n for n in accepted if n != "TLSv1.3"]
-    top_legacy = legacy[-1] if legacy else None
+    # Each version's suite chains start as soon as that version is known to be accepted, and
+    # the TLS 1.3 groups need nothing from the lower versions: no chain waits for the slowest
+    # version probe.
+    want_suites = bool(checks & {"suites", "forward_secrecy"})
+    jobs: dict[str, asyncio.Future[Any]] = {}
 
-    jobs: dict[str, Awaitable[Any]] = {}
-    if checks & {"suites", "forward_secrecy"}:
-        for name in accepted:
-            jobs[f"suites:{name}"] = scan.suites(name)
-    if "groups" in checks:
-        if supported.get("TLSv1.3"):
-            seed = first.hello.selected_group if isinstance(first, ServerFlight) else None
-            jobs["groups13"] = scan.tls13_groups(seed if highest == TLS13 else None)
-        if top_legacy:
-            jobs["groups12"] = scan.tls12_groups(top_legacy)
-            jobs["dh"] = scan.dh_bits(top_legacy)
-    if want_chain and chain_flight is None:
-        retry = first.hello.selected_group if isinstance(first, ServerFlight) else None
-        jobs["chain"] = scan.chain_fallback(supported, retry)
-    done = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
+    def start(key: str, job: Awaitable[Any]) -> None:
+        jobs[key] = asyncio.ensure_future(job)
+
+    async def ask_version(name: str) -> bool:
+        ok = await scan.version_supported(name)
+        if ok and want_suites:
+            start(f"suites:{name}", scan.suites(name))
+        return ok
+
+    try:
+        for name in (n for n, ok in supported.items() if ok and want_suites):
+            start(f"suites:{name}", scan.suites(name))
+        if "groups" in checks and highest == TLS13 and isinstance(first, ServerFlight):
+            start("groups13", scan.tls13_groups(first.hello.selected_group))
+        if needs_versions or (want_chain and chain_flight is None):
+            lower = [n for n, c in VERSIONS.items() if n not in supported]
+            answers = await asyncio.gather(*(ask_version(n) for n in lower))
+            supported.update(zip(lower, answers, strict=True))
+        if not any(supported.values()):
+            reason = first if isinstance(first, ProbeError) else None
+            return TlsScanResult(
+                versions=dict(sorted(supported.items(), key=lambda kv: VERSIONS[kv[0]])),
+                connections=scan.connections,
+                error_code=reason.code if reason else "tls-protocol",
+                error=f"no TLS version was accepted ({reason or 'no answer'})",
+                anomalies=tuple(scan.anomalies),
+                complete=not scan.incomplete,
+            )
+        accepted = [n for n in VERSIONS if supported.get(n)]
+        legacy = [n for n in accepted if n != "TLSv1.3"]
+        top_legacy = legacy[-1] if legacy else None
+        if "groups" in checks and top_legacy:
+            start("groups12", scan.tls12_groups(top_legacy))
+            start("dh", scan.dh_bits(top_legacy))
+        if want_chain and chain_flight is None:
+            retry = first.hello.selected_group if isinstance(first, ServerFlight) else None
+            start("chain", scan.chain_fallback(supported, retry))
+        done = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
+    finally:
+        for job in jobs.values():
+            job.cancel()  # only those a failure or the deadline left running
     await asyncio.gather(*scan.closing)  # nothing the scan opened outlives it
 
     suites: dict[str, tuple[str, ...]] = {}

@@ -143,7 +143,7 @@ async def test_s2s_plaintext_test_runs_beside_the_tls_scan(pki, monkeypatch):
     monkeypatch.setattr(_xmpp_stream, "DIALBACK_WAIT", 1.5)
     async with TlsServer(server_context(pki)) as tls:
         behaviour = behaviour_good(
-            ns="jabber:server", then=script(slow(0.1), proxy(tls.host, tls.port))
+            ns="jabber:server", then=script(slow(0.15), proxy(tls.host, tls.port))
         )
         async with FakeServer(behaviour) as xmpp:
             target = EndpointTarget(xmpp.host, xmpp.port, DOMAIN, stream="s2s")
