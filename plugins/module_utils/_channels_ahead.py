@@ -6,8 +6,9 @@ while the answer is awaited takes the TCP handshake and the STARTTLS exchange of
 chain's critical path: a step then costs the ClientHello's round trip alone, not three.
 
 The price is at the end: the answer that ends a chain (a refusal) cannot be foreseen, so
-the connections opened ahead of it go unused. Short chains open none ahead, and no chain
-opens more than it could still use.
+the connections opened ahead of it go unused unless a later probe takes them (the order
+probes after a version's suite chains do). Short chains open none ahead, and no chain opens
+more than it could still use.
 """
 
 from __future__ import annotations

@@ -331,12 +331,12 @@ class _Scanner:
 
     # -- suites ----------------------------------------------------------------------------
 
-    async def chain(self, name: str, index: int) -> list[Step]:
+    async def chain(self, name: str, index: int, ahead: ChannelsAhead) -> list[Step]:
         """Offer the chunk, remove the pick, repeat until the server refuses.
 
         Offers alternate between our order and its reverse: a server that chooses by its own
         order then contradicts one of them within the first steps, which spares the order
-        probe when its order happens to match ours.
+        probe when its order happens to match ours. Connections come from ``ahead``.
         """
         chunk = self.chunks[name][index]
         offer = list(chunk)
@@ -347,36 +347,42 @@ class _Scanner:
                 return steps
             steps.append(Step(chunk, seed))  # the version probe offered the chunk in order
             offer.remove(seed)
-        ahead = ChannelsAhead(self.open)
-        try:
-            while offer:
-                sent = tuple(offer[::-1] if len(steps) % 2 else offer)
-                opening = ahead.next(len(steps), len(offer))
-                result = await self.attempt(
-                    f"{name} suites", self.hello(name, sent), opening=opening
+        while offer:
+            sent = tuple(offer[::-1] if len(steps) % 2 else offer)
+            opening = ahead.next(len(steps), len(offer))
+            result = await self.attempt(f"{name} suites", self.hello(name, sent), opening=opening)
+            if isinstance(result, ProbeError):
+                break
+            if result.hello.version != VERSIONS[name]:
+                self.anomalies.append(
+                    f"{name} suites: server answered {result.hello.version_name} this time"
                 )
-                if isinstance(result, ProbeError):
-                    break
-                if result.hello.version != VERSIONS[name]:
-                    self.anomalies.append(
-                        f"{name} suites: server answered {result.hello.version_name} this time"
-                    )
-                    self.incomplete = True
-                    break
-                steps.append(Step(sent, result.hello.suite))
-                offer.remove(result.hello.suite)
-        finally:
-            self.closing += ahead.discard()
+                self.incomplete = True
+                break
+            steps.append(Step(sent, result.hello.suite))
+            offer.remove(result.hello.suite)
         return steps
 
-    async def pick(self, name: str, offer: Sequence[int]) -> int | None:
-        result = await self.attempt(f"{name} order", self.hello(name, offer))
+    async def pick(
+        self, name: str, offer: Sequence[int], opening: Awaitable[Channel] | None = None
+    ) -> int | None:
+        result = await self.attempt(f"{name} order", self.hello(name, offer), opening=opening)
         if isinstance(result, ServerFlight) and result.hello.version == VERSIONS[name]:
             return result.hello.suite
         return None
 
     async def suites(self, name: str) -> tuple[tuple[int, ...], bool | None]:
-        chains = await asyncio.gather(*(self.chain(name, i) for i in range(len(self.chunks[name]))))
+        # One queue for the version: what a long chain opened ahead and did not use serves
+        # the order probes after it.
+        ahead = ChannelsAhead(self.open)
+        try:
+            return await self._suites(name, ahead)
+        finally:
+            self.closing += ahead.discard()
+
+    async def _suites(self, name: str, ahead: ChannelsAhead) -> tuple[tuple[int, ...], bool | None]:
+        chunks = range(len(self.chunks[name]))
+        chains = await asyncio.gather(*(self.chain(name, i, ahead) for i in chunks))
         found = [step.pick for steps in chains for step in steps]
         if len(found) < 2:
             return tuple(found), None
@@ -388,8 +394,8 @@ class _Scanner:
         offer = ours[:MAX_SUITES_PER_HELLO]
         forward_known = len(chains[0]) == len(found)  # one chunk: its seed was this pick
         reverse, forward = await asyncio.gather(
-            self.pick(name, offer[::-1]),
-            _const(offer[0]) if forward_known else self.pick(name, offer),
+            self.pick(name, offer[::-1], ahead.next(0, 1)),
+            _const(offer[0]) if forward_known else self.pick(name, offer, ahead.next(0, 1)),
         )
         if reverse is None or forward is None:
             return ours, None
