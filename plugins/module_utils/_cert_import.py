@@ -60,14 +60,11 @@ try:
     from cryptography import x509
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_CRYPTOGRAPHY = False
+except ImportError:  # pragma: no cover - the module checks cryptography_problem() first
+    pass
 
 # load_trust_anchors is part of this interface: certificate_check imports it from here.
 __all__ = [
-    "HAS_CRYPTOGRAPHY",
     "ImportPolicy",
     "ImportReport",
     "Problem",

@@ -5,8 +5,8 @@ deadline and a bound on concurrent connections to the server (HOSTILE 17), then 
 certificate chain the scan brought back. Every failure of the endpoint ends up in the result
 (``error`` when it could not be probed at all, ``problems`` for parts that failed): the only
 exceptions are for the caller's own mistakes (``ValueError``, ``X509CheckError``).
-The TLS scan and certificate modules guard their cryptography imports: ``HAS_CRYPTOGRAPHY``
-tells a module to fail with ``missing_required_lib`` before probing.
+The TLS scan and certificate modules guard their cryptography imports: a module fails with
+``_x509_read.cryptography_problem()`` before probing when the library is missing or too old.
 
 Once this probe has seen the server offer STARTTLS, further scan connections pipeline their
 ``<starttls/>`` with the stream header (XEP-0305, one round trip less each); the first
@@ -31,7 +31,6 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._tls_scan import (
     scan_tls,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509_check import (
-    HAS_CRYPTOGRAPHY,
     CertificateReport,
     X509CheckError,
     check_certificate,
@@ -468,7 +467,6 @@ def _check_ca_path(ca_path: str) -> None:
 __all__ = [
     "CHECKS",
     "DEFAULT_PORTS",
-    "HAS_CRYPTOGRAPHY",
     "EndpointResult",
     "EndpointTarget",
     "ProbeOptions",

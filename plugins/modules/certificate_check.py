@@ -104,7 +104,7 @@ options:
     type: bool
     default: true
 requirements:
-  - cryptography
+  - cryptography >= 42.0
 notes:
   - Supports check mode; it never changes anything.
 seealso:
@@ -215,10 +215,9 @@ trusted:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._cert_import import (
-    HAS_CRYPTOGRAPHY,
     ImportPolicy,
     Source,
     check_import,
@@ -228,6 +227,9 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._cert_keys import 
     validate_acceptance,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._cert_names import required_names
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509_read import (
+    cryptography_problem,
+)
 
 
 def _source(label: str, path: str | None, content: str | None) -> Source | None:
@@ -268,8 +270,9 @@ def main() -> None:
         required_one_of=[("certificate_path", "certificate_content")],
         supports_check_mode=True,
     )
-    if not HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"))
+    problem = cryptography_problem()
+    if problem:
+        module.fail_json(msg=problem)
     p = module.params
     try:  # bad names, a bad key policy and an unreadable ca_path are all ValueErrors
         validate_acceptance(p["accepted_key_types"], p["min_rsa_bits"])

@@ -163,7 +163,7 @@ options:
     default: [ipv4, ipv6]
 requirements:
   - dnspython >= 2.6
-  - cryptography
+  - cryptography >= 42.0
 notes:
   - Supports check mode; it never changes anything, and probes in check mode too.
 seealso:
@@ -289,7 +289,6 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._dns_inspect impor
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._endpoint_probe import (
     CHECKS,
-    HAS_CRYPTOGRAPHY,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._fleet_scan import (
     DomainRequest,
@@ -298,6 +297,9 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._fleet_scan import
     requests_from,
     run_scan,
     system_nameservers,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509_read import (
+    cryptography_problem,
 )
 
 
@@ -352,8 +354,9 @@ def main() -> None:
     )
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib("dnspython"))
-    if not HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"))
+    problem = cryptography_problem()
+    if problem:
+        module.fail_json(msg=problem)
     p = module.params
     try:
         requests: list[DomainRequest] = requests_from(p["domains"], p["components"], p["endpoints"])

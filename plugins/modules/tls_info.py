@@ -33,7 +33,7 @@ description:
 author:
   - xmpp.encryption developers (@xmpp-encryption)
 requirements:
-  - cryptography
+  - cryptography >= 42.0
 options:
   host:
     description:
@@ -306,13 +306,15 @@ problems:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._endpoint_probe import (
     CHECKS,
-    HAS_CRYPTOGRAPHY,
     X509CheckError,
     run_probe,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509_read import (
+    cryptography_problem,
 )
 
 
@@ -339,8 +341,9 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    if not HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"))
+    problem = cryptography_problem()
+    if problem:
+        module.fail_json(msg=problem)
     try:
         result = run_probe(module.params)
     except (ValueError, X509CheckError) as exc:
