@@ -29,6 +29,9 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._tlsa import (
     TlsaRecord,
     match_records,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509_read import (
+    load_pem_certificates,
+)
 
 try:
     import dns.exception
@@ -41,7 +44,6 @@ except ImportError:  # pragma: no cover - depends on the environment
     HAS_DNSPYTHON = False
 
 try:
-    from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
     HAS_CRYPTOGRAPHY = True
@@ -87,7 +89,7 @@ def certificate_material(value: str | None) -> CertificateMaterial | None:
     if not HAS_CRYPTOGRAPHY:  # pragma: no cover
         raise DnsInspectError("the cryptography library is needed to read a PEM certificate")
     try:
-        certs = x509.load_pem_x509_certificates(text.encode("ascii"))
+        certs = load_pem_certificates(text.encode("ascii"))
     except ValueError as exc:
         raise DnsInspectError(f"cannot read the certificate: {exc}") from exc
     return CertificateMaterial(
