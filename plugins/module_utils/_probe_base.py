@@ -54,19 +54,27 @@ class Deadline:
         return self.remaining() <= 0.0
 
     async def run(
-        self, awaitable: Awaitable[T], phase: str, phase_timeout: float | None = None
+        self,
+        awaitable: Awaitable[T],
+        phase: str,
+        phase_timeout: float | None = None,
+        phase_code: str = "phase-timeout",
     ) -> T:
-        """Await ``awaitable`` within this deadline and, if given, the phase's own timeout."""
+        """Await ``awaitable`` within this deadline and, if given, the phase's own timeout.
+
+        The error's code says which ran out: ``deadline``, or ``phase_code`` when the phase's
+        timeout was the nearer.
+        """
         budget = self.remaining()
         code = "deadline"
         if phase_timeout is not None and phase_timeout < budget:
-            budget, code = phase_timeout, "phase-timeout"
+            budget, code = phase_timeout, phase_code
         if budget <= 0:
             if asyncio.iscoroutine(awaitable):
                 awaitable.close()
             elif isinstance(awaitable, asyncio.Future):
                 awaitable.cancel()
-            raise ProbeError("deadline", f"no time left for {phase}")
+            raise ProbeError(code, f"no time left for {phase}")
         try:
             # asyncio.timeout, not wait_for: no task per await (a fleet scan makes thousands).
             async with asyncio.timeout(budget):

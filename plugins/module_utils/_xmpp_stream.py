@@ -23,9 +23,8 @@ import base64
 import secrets
 import time
 import xml.etree.ElementTree as ET  # inspects nodes built by _xml_guard
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import (
@@ -43,8 +42,6 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._xml_guard import 
     XmlStreamParser,
     looks_like_tls,
 )
-
-T = TypeVar("T")
 
 NS_CLIENT = "jabber:client"
 NS_SERVER = "jabber:server"
@@ -196,37 +193,16 @@ def _local(tag: str) -> tuple[str, str]:
     return "", tag
 
 
-async def _bounded(
-    awaitable: Awaitable[T], deadline: Deadline, phase_end: float, phase: str, code: str
-) -> T:
-    """Await within the nearer of the phase's end (error ``code``) and the overall deadline."""
-    phase_left = phase_end - time.monotonic()
-    budget = min(phase_left, deadline.remaining())
-    which = code if phase_left < deadline.remaining() else "deadline"
-    if budget <= 0:
-        if asyncio.iscoroutine(awaitable):
-            awaitable.close()
-        raise ProbeError(which, f"no time left for {phase}")
-    try:
-        # asyncio.timeout, not wait_for: no task per read (a fleet scan makes tens of thousands).
-        async with asyncio.timeout(budget):
-            return await awaitable
-    except TimeoutError as exc:
-        raise ProbeError(which, f"{phase} did not finish within {budget:.1f} s") from exc
-
-
 async def connect(
     host: str, port: int, *, deadline: Deadline, connect_timeout: float
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """Open a TCP connection; errors are ``connect-timeout``/``connect-refused``/``-failed``."""
-    end = time.monotonic() + connect_timeout
     where = f"{host}:{port}"
     try:
-        return await _bounded(
+        return await deadline.run(
             asyncio.open_connection(host, port),
-            deadline,
-            end,
             f"connect to {where}",
+            connect_timeout,
             "connect-timeout",
         )
     except ConnectionRefusedError as exc:
@@ -271,20 +247,14 @@ class XmppStream:
     async def send(self, data: bytes) -> None:
         try:
             self.writer.write(data)
-            await _bounded(
-                self.writer.drain(),
-                self.deadline,
-                time.monotonic() + self.phase_timeout,
-                "sending",
-                "phase-timeout",
-            )
+            await self.deadline.run(self.writer.drain(), "sending", self.phase_timeout)
         except (ConnectionResetError, BrokenPipeError) as exc:
             raise ProbeError("reset", f"the connection was reset while sending: {exc}") from exc
 
     async def _read(self, phase: str, phase_end: float) -> bytes:
         try:
-            data = await _bounded(
-                self.reader.read(READ_CHUNK), self.deadline, phase_end, phase, "phase-timeout"
+            data = await self.deadline.run(
+                self.reader.read(READ_CHUNK), phase, phase_end - time.monotonic()
             )
         except ConnectionResetError as exc:
             raise ProbeError("reset", f"the connection was reset during {phase}") from exc
