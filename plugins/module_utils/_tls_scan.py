@@ -11,9 +11,9 @@ times round trips:
 * suites: per version, offer a chunk, remove the suite the server picks, repeat until it
   refuses. Chunks hold at most ``MAX_SUITES_PER_HELLO`` suites (servers that choke on more
   than 128 suites exist) and hellos of 256-511 bytes are padded to 512 (RFC 7685, the F5
-  bug). Chunks and versions are independent, so their chains run concurrently; once a
-  chain is long, the connections for its next steps open while it awaits an answer
-  (``ChannelsAhead``).
+  bug). Chunks and versions are independent, so their chains run concurrently; the
+  connections for a chain's next steps open while it awaits an answer, from one queue
+  for the whole scan (``ChannelsAhead``).
 * server preference: a chain's offers alternate between our order and its reverse; if a pick
   ever passes over an accepted suite offered before it, the server chooses (and the picks
   are its order); otherwise one reversed offer (and, when the suites span chunks, one
@@ -197,8 +197,9 @@ class _Scanner:
         # (version, chunk index) -> first pick already made by a version probe, or None
         # when that chunk was refused.
         self.first: dict[tuple[str, int], int | None] = {}
-        # Connections opened ahead of a chain that it did not use, closing.
-        self.closing: list[asyncio.Task[None]] = []
+        # One queue for the whole scan: what one chain opened ahead and did not use serves
+        # the next probe of any other, so only the scan's very end can leave some unused.
+        self.ahead = ChannelsAhead(self.open)
 
     # -- one connection ------------------------------------------------------------------
 
@@ -233,17 +234,16 @@ class _Scanner:
         self.connections += 1
         return self.connect()
 
-    async def probe(
-        self, hello: ClientHello, want: str = "hello", opening: Awaitable[Channel] | None = None
-    ) -> ServerFlight:
+    async def probe(self, hello: ClientHello, want: str = "hello", left: int = 1) -> ServerFlight:
         """One connection: send ``hello``, read until ``want`` is known, close.
 
         ``want``: "hello" (ServerHello), "kex" (TLS 1.2 flight up to ServerHelloDone) or
-        "chain" (also the TLS 1.3 encrypted Certificate). ``opening``: a connection already
-        being opened (``ChannelsAhead``); a fresh one otherwise. Raises ``ProbeError``.
+        "chain" (also the TLS 1.3 encrypted Certificate). ``left``: for a step of a chain,
+        how many steps it may still make, this one included (``ChannelsAhead.next`` opens
+        connections ahead for them). Raises ``ProbeError``.
         """
         try:
-            channel = await self.deadline.run(opening or self.open(), "connect")
+            channel = await self.deadline.run(self.ahead.next(left), "connect")
         except OSError as exc:  # the caller's connect should raise ProbeError; be safe
             raise ProbeError("connect-failed", str(exc)) from exc
         try:
@@ -276,11 +276,11 @@ class _Scanner:
         what: str,
         hello: ClientHello,
         want: str = "hello",
-        opening: Awaitable[Channel] | None = None,
+        left: int = 1,
     ) -> ServerFlight | ProbeError:
         """``probe`` with failures returned; anything but a refusal is noted as an anomaly."""
         try:
-            return await self.probe(hello, want, opening)
+            return await self.probe(hello, want, left)
         except ProbeError as exc:
             if not is_refusal(exc):
                 self.anomalies.append(f"{what}: {exc}")
@@ -331,12 +331,12 @@ class _Scanner:
 
     # -- suites ----------------------------------------------------------------------------
 
-    async def chain(self, name: str, index: int, ahead: ChannelsAhead) -> list[Step]:
+    async def chain(self, name: str, index: int) -> list[Step]:
         """Offer the chunk, remove the pick, repeat until the server refuses.
 
         Offers alternate between our order and its reverse: a server that chooses by its own
         order then contradicts one of them within the first steps, which spares the order
-        probe when its order happens to match ours. Connections come from ``ahead``.
+        probe when its order happens to match ours.
         """
         chunk = self.chunks[name][index]
         offer = list(chunk)
@@ -349,8 +349,7 @@ class _Scanner:
             offer.remove(seed)
         while offer:
             sent = tuple(offer[::-1] if len(steps) % 2 else offer)
-            opening = ahead.next(len(steps), len(offer))
-            result = await self.attempt(f"{name} suites", self.hello(name, sent), opening=opening)
+            result = await self.attempt(f"{name} suites", self.hello(name, sent), left=len(offer))
             if isinstance(result, ProbeError):
                 break
             if result.hello.version != VERSIONS[name]:
@@ -363,26 +362,15 @@ class _Scanner:
             offer.remove(result.hello.suite)
         return steps
 
-    async def pick(
-        self, name: str, offer: Sequence[int], opening: Awaitable[Channel] | None = None
-    ) -> int | None:
-        result = await self.attempt(f"{name} order", self.hello(name, offer), opening=opening)
+    async def pick(self, name: str, offer: Sequence[int]) -> int | None:
+        result = await self.attempt(f"{name} order", self.hello(name, offer))
         if isinstance(result, ServerFlight) and result.hello.version == VERSIONS[name]:
             return result.hello.suite
         return None
 
     async def suites(self, name: str) -> tuple[tuple[int, ...], bool | None]:
-        # One queue for the version: what a long chain opened ahead and did not use serves
-        # the order probes after it.
-        ahead = ChannelsAhead(self.open)
-        try:
-            return await self._suites(name, ahead)
-        finally:
-            self.closing += ahead.discard()
-
-    async def _suites(self, name: str, ahead: ChannelsAhead) -> tuple[tuple[int, ...], bool | None]:
         chunks = range(len(self.chunks[name]))
-        chains = await asyncio.gather(*(self.chain(name, i, ahead) for i in chunks))
+        chains = await asyncio.gather(*(self.chain(name, i) for i in chunks))
         found = [step.pick for steps in chains for step in steps]
         if len(found) < 2:
             return tuple(found), None
@@ -394,8 +382,8 @@ class _Scanner:
         offer = ours[:MAX_SUITES_PER_HELLO]
         forward_known = len(chains[0]) == len(found)  # one chunk: its seed was this pick
         reverse, forward = await asyncio.gather(
-            self.pick(name, offer[::-1], ahead.next(0, 1)),
-            _const(offer[0]) if forward_known else self.pick(name, offer, ahead.next(0, 1)),
+            self.pick(name, offer[::-1]),
+            _const(offer[0]) if forward_known else self.pick(name, offer),
         )
         if reverse is None or forward is None:
             return ours, None
@@ -415,18 +403,13 @@ class _Scanner:
         if seed in remaining:
             picks.append(seed)
             remaining.remove(seed)
-        ahead = ChannelsAhead(self.open)
-        try:
-            while remaining:
-                hello = self.hello("TLSv1.3", TLS13_SUITES, groups=remaining, key_shares=())
-                opening = ahead.next(len(picks), len(remaining))
-                result = await self.attempt("TLSv1.3 groups", hello, opening=opening)
-                if isinstance(result, ProbeError) or result.hello.selected_group is None:
-                    break
-                picks.append(result.hello.selected_group)
-                remaining.remove(result.hello.selected_group)
-        finally:
-            self.closing += ahead.discard()
+        while remaining:
+            hello = self.hello("TLSv1.3", TLS13_SUITES, groups=remaining, key_shares=())
+            result = await self.attempt("TLSv1.3 groups", hello, left=len(remaining))
+            if isinstance(result, ProbeError) or result.hello.selected_group is None:
+                break
+            picks.append(result.hello.selected_group)
+            remaining.remove(result.hello.selected_group)
         return picks
 
     async def tls12_groups(self, name: str) -> list[int]:
@@ -434,25 +417,18 @@ class _Scanner:
         suites = [s for s in self.chunks_all(name) if SUITES[s].kex in ("ECDHE", "ECDH_anon")]
         remaining = list(EC_GROUPS)
         picks: list[int] = []
-        ahead = ChannelsAhead(self.open)
-        try:
-            while remaining and suites:
-                hello = self.hello(name, suites[:MAX_SUITES_PER_HELLO], groups=remaining)
-                opening = ahead.next(len(picks), len(remaining))
-                result = await self.attempt(f"{name} curves", hello, "kex", opening=opening)
-                if isinstance(result, ProbeError):
-                    break
-                kex = result.key_exchange
-                if kex is None or kex.group not in remaining:
-                    self.anomalies.append(
-                        f"{name} curves: ServerKeyExchange names no offered curve"
-                    )
-                    self.incomplete = True
-                    break
-                picks.append(kex.group)
-                remaining.remove(kex.group)
-        finally:
-            self.closing += ahead.discard()
+        while remaining and suites:
+            hello = self.hello(name, suites[:MAX_SUITES_PER_HELLO], groups=remaining)
+            result = await self.attempt(f"{name} curves", hello, "kex", left=len(remaining))
+            if isinstance(result, ProbeError):
+                break
+            kex = result.key_exchange
+            if kex is None or kex.group not in remaining:
+                self.anomalies.append(f"{name} curves: ServerKeyExchange names no offered curve")
+                self.incomplete = True
+                break
+            picks.append(kex.group)
+            remaining.remove(kex.group)
         return picks
 
     async def dh_bits(self, name: str) -> int | None:
@@ -560,30 +536,31 @@ async def scan_tls(
             lower = [n for n, c in VERSIONS.items() if n not in supported]
             answers = await asyncio.gather(*(ask_version(n) for n in lower))
             supported.update(zip(lower, answers, strict=True))
-        if not any(supported.values()):
-            reason = first if isinstance(first, ProbeError) else None
-            return TlsScanResult(
-                versions=dict(sorted(supported.items(), key=lambda kv: VERSIONS[kv[0]])),
-                connections=scan.connections,
-                error_code=reason.code if reason else "tls-protocol",
-                error=f"no TLS version was accepted ({reason or 'no answer'})",
-                anomalies=tuple(scan.anomalies),
-                complete=not scan.incomplete,
-            )
         accepted = [n for n in VERSIONS if supported.get(n)]
         legacy = [n for n in accepted if n != "TLSv1.3"]
         top_legacy = legacy[-1] if legacy else None
         if "groups" in checks and top_legacy:
             start("groups12", scan.tls12_groups(top_legacy))
             start("dh", scan.dh_bits(top_legacy))
-        if want_chain and chain_flight is None:
+        if want_chain and chain_flight is None and accepted:
             retry = first.hello.selected_group if isinstance(first, ServerFlight) else None
             start("chain", scan.chain_fallback(supported, retry))
         done = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
     finally:
         for job in jobs.values():
             job.cancel()  # only those a failure or the deadline left running
-    await asyncio.gather(*scan.closing)  # nothing the scan opened outlives it
+        closing = scan.ahead.discard()
+    await asyncio.gather(*closing)  # nothing the scan opened outlives it
+    if not accepted:
+        reason = first if isinstance(first, ProbeError) else None
+        return TlsScanResult(
+            versions=dict(sorted(supported.items(), key=lambda kv: VERSIONS[kv[0]])),
+            connections=scan.connections,
+            error_code=reason.code if reason else "tls-protocol",
+            error=f"no TLS version was accepted ({reason or 'no answer'})",
+            anomalies=tuple(scan.anomalies),
+            complete=not scan.incomplete,
+        )
 
     suites: dict[str, tuple[str, ...]] = {}
     preference: dict[str, bool | None] = {}

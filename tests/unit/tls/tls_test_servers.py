@@ -128,6 +128,8 @@ class OpenSslServer:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.accepted = 0
+        self.handled = 0
+        self.hellos = 0  # connections that carried a TLS record: probes, not ones opened ahead
         self._stop = False
         threading.Thread(target=self._serve, daemon=True).start()
 
@@ -141,21 +143,24 @@ class OpenSslServer:
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     async def caught_up(self, connections: int, patience: float = 5.0) -> None:
-        """Wait until the accept thread has taken ``connections`` from the backlog.
+        """Wait until ``connections`` have been accepted and handled.
 
         A connection the client closes at once (one opened ahead and not used) is complete
-        for the client before this thread has accepted it.
+        for the client before these threads have accepted and read it.
         """
         end = time.monotonic() + patience
-        while self.accepted < connections and time.monotonic() < end:
+        while self.handled < connections and time.monotonic() < end:
             await asyncio.sleep(0.01)
 
     def _handle(self, conn: socket.socket) -> None:
         conn.settimeout(5)
         with contextlib.suppress(OSError, ssl.SSLError):
-            tls = self.ctx.wrap_socket(conn, server_side=True)
-            tls.close()
+            if conn.recv(1, socket.MSG_PEEK):
+                self.hellos += 1
+                tls = self.ctx.wrap_socket(conn, server_side=True)
+                tls.close()
         conn.close()
+        self.handled += 1
 
     def close(self) -> None:
         self._stop = True
