@@ -14,7 +14,9 @@ times, each as a process of its own:
   forward secrecy (``-p -E -S -f``); by default on one endpoint only, it takes minutes.
 
 Connections are counted by the relay (accepted connections per listener) for every tool;
-the prober also counts its own. Then 30 endpoints probed together against one, both ways.
+the prober also counts its own. Then 30 endpoints probed together against one, both ways,
+with the CPU time the prober, the relay and the lab's servers used meanwhile: they share
+this machine's cores, so a fleet run on one machine is bounded by their sum.
 The table goes to stdout; everything measured to ``.build/bench/results.json``.
 Nothing here asserts a figure: the goals are reported beside what was measured.
 """
@@ -102,7 +104,8 @@ def endpoints(doc: dict) -> list[Endpoint]:
 
 
 @contextmanager
-def relay(routes: Sequence[str], delay: float) -> Iterator[None]:
+def relay(routes: Sequence[str], delay: float) -> Iterator[int]:
+    """Run the relay for the block; yields its process id (for its CPU time)."""
     proc = subprocess.Popen(
         [
             *(PYTHON, str(REPO / "benchmarks" / "relay.py"), "--delay", str(delay)),
@@ -114,7 +117,7 @@ def relay(routes: Sequence[str], delay: float) -> Iterator[None]:
     try:
         if proc.stdout is None or proc.stdout.readline().strip() != "ready":
             raise RuntimeError("the relay did not start")
-        yield
+        yield proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -205,13 +208,54 @@ def measure_endpoint(
     return rows
 
 
-def fleet(eps: Sequence[Endpoint], condition: str, ca: str, aliases: Sequence[Endpoint]) -> dict:
-    """One endpoint alone, then 30 together (each with its own connection bound)."""
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU time the processes have used so far (those still running)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return total / ticks
+
+
+def server_pids(doc: dict) -> list[int]:
+    """The host's ids of every process in the lab's server containers."""
+    pids: list[int] = []
+    for server in doc["servers"]:
+        out = subprocess.run(
+            ["docker", "top", server["container"], "-eo", "pid"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        pids += [int(line) for line in out.split()[1:] if line.isdigit()]
+    return pids
+
+
+def fleet(
+    eps: Sequence[Endpoint],
+    condition: str,
+    ca: str,
+    aliases: Sequence[Endpoint],
+    cpu_of: dict[str, Sequence[int]],
+) -> dict:
+    """One endpoint alone, then 30 together (each with its own connection bound).
+
+    ``cpu_of``: the relay's and the servers' process ids, whose CPU time during the 30
+    together is reported beside the prober's: they all share this machine's cores.
+    """
     targets = list(aliases) if aliases else [eps[i % len(eps)] for i in range(FLEET)]
     one, one_wall, _count = counted(lambda: run_prober([targets[0].spec()], ca), None)
     if aliases:
         ask(CONTROL, "reset")
+    before = {name: cpu_seconds(pids) for name, pids in cpu_of.items()}
+    children = os.times()
     many, many_wall, _count = counted(lambda: run_prober([t.spec() for t in targets], ca), None)
+    prober_cpu = sum(os.times()[2:4]) - sum(children[2:4])  # the probe.py child's user + sys
+    cpu = {name: cpu_seconds(pids) - before[name] for name, pids in cpu_of.items()}
     relay_count = sum(ask(CONTROL, "count").values()) if aliases else None
     results = many["results"]  # type: ignore[index]
     return {
@@ -226,6 +270,7 @@ def fleet(eps: Sequence[Endpoint], condition: str, ca: str, aliases: Sequence[En
         "connections": sum(r["handshakes"] for r in results),
         "relay_connections": relay_count,
         "incomplete": sum(1 for r in results if r["error"] or not r["complete"]),
+        "cpu_seconds": {"prober": prober_cpu, **cpu},
     }
 
 
@@ -267,7 +312,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         default="b-c2s",
         help="endpoints for testssl.sh (comma-separated names, 'all' or 'none'); it is slow",
     )
-    parser.add_argument("--no-module", action="store_true", help="skip the Ansible module row")
+    parser.add_argument(
+        "--tools",
+        default="all",
+        help="per-endpoint tools (comma-separated of prober, tls_info, sslyze, sslyze-same), "
+        "'all', or 'none' for the fleet run alone; testssl.sh runs only with 'all'",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(REPO / ".build" / "collections"))
     # pip compiled sslyze's modules when it installed them; compile the collection's too, so
@@ -285,7 +335,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         for i in range(FLEET)
     ]
     routes += [f"{a.address}:{a.port}={addresses[a.server]}:{a.port}" for a in aliases]
-    tools_base = {"prober", "sslyze", "sslyze-same"} | (set() if args.no_module else {"tls_info"})
+    tools_base = {"prober", "tls_info", "sslyze", "sslyze-same"}
+    if args.tools != "all":
+        tools_base &= set(args.tools.split(","))
+        args.testssl = "none"
     if shutil.which("testssl") is None and shutil.which("testssl.sh") is None:
         args.testssl = "none"
     testssl_on = {e.name for e in eps} if args.testssl == "all" else set(args.testssl.split(","))
@@ -296,24 +349,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     label = f"+{args.delay * 1000:.0f}ms"
     # Counting needs the relay: the loopback run goes through one with no delay.
     for condition, delay in (("loopback", 0.0), (label, args.delay)):
-        with relay(routes, delay):
-            for ep in eps:
+        with relay(routes, delay) as relay_pid:
+            cpu_of = {"relay": [relay_pid], "servers": server_pids(doc)}
+            for ep in eps if tools_base else ():
                 tools = tools_base | ({"testssl"} if ep.name in testssl_on else set())
                 via = ep.via(relayed[ep.server])
                 print(f"[{condition}] {ep.name} ...", file=sys.stderr, flush=True)
                 rows += measure_endpoint(ep, via, condition, ca, tools)
             print(f"[{condition}] {FLEET} endpoints together ...", file=sys.stderr, flush=True)
-            fleets.append(fleet(eps, condition, ca, aliases))
+            fleets.append(fleet(eps, condition, ca, aliases, cpu_of))
 
     print(f"# xmpp.encryption prober vs sslyze and testssl.sh ({started:%Y-%m-%d %H:%M} UTC)")
     print(f"machine: {machine()}\n")
     print(table(rows))
-    print("\n| condition | endpoints | one s | 30 together s | ratio | connections | incomplete |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "\n| condition | endpoints | one s | 30 together s | ratio | connections | incomplete "
+        "| CPU s: prober / relay / servers |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for f in fleets:
+        cpu = f["cpu_seconds"]
         print(
             f"| {f['condition']} | {f['endpoints']} | {f['one_wall']:.2f} | {f['many_wall']:.2f} "
-            f"| {f['ratio_wall']:.2f} | {f['connections']} | {f['incomplete']} |"
+            f"| {f['ratio_wall']:.2f} | {f['connections']} | {f['incomplete']} "
+            f"| {cpu['prober']:.2f} / {cpu['relay']:.2f} / {cpu['servers']:.2f} |"
         )
     OUT.mkdir(parents=True, exist_ok=True)
     result = {
