@@ -208,8 +208,14 @@ class _Scanner:
         version: str,
         suites: Sequence[int],
         groups: Sequence[int] | None = None,
-        key_shares: Sequence[int] = KEY_SHARES,
+        key_shares: Sequence[int] = (),
     ) -> ClientHello:
+        """A hello offering ``suites`` with ``version``.
+
+        TLS 1.3 hellos carry no key share unless asked: the server then answers with a
+        HelloRetryRequest that names its suite and group, and spends no key exchange and no
+        signature on a probe that only wants to know them.
+        """
         if version == "TLSv1.3":
             return build_client_hello(
                 version=TLS13,
@@ -404,7 +410,7 @@ class _Scanner:
             picks.append(seed)
             remaining.remove(seed)
         while remaining:
-            hello = self.hello("TLSv1.3", TLS13_SUITES, groups=remaining, key_shares=())
+            hello = self.hello("TLSv1.3", TLS13_SUITES, groups=remaining)
             result = await self.attempt("TLSv1.3 groups", hello, left=len(remaining))
             if isinstance(result, ProbeError) or result.hello.selected_group is None:
                 break
