@@ -99,4 +99,5 @@ class Channel:
     async def close(self) -> None:
         self.writer.close()
         with contextlib.suppress(OSError, TimeoutError):
-            await asyncio.wait_for(self.writer.wait_closed(), 1.0)
+            async with asyncio.timeout(1.0):  # not wait_for: no task per connection closed
+                await self.writer.wait_closed()
