@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ def _u24(data: bytes) -> bytes:
 
 
 def _codes(values: Sequence[int]) -> bytes:
-    return b"".join(v.to_bytes(2, "big") for v in values)
+    return struct.pack(f">{len(values)}H", *values)  # up to 128 suites: no loop in Python
 
 
 @dataclass(frozen=True)
