@@ -262,7 +262,7 @@ class XmppStream:
     async def send(self, data: bytes) -> None:
         try:
             self.writer.write(data)
-            await self.deadline.run(self.writer.drain(), "sending", self.phase_timeout)
+            await self.deadline.drain(self.writer, "sending", self.phase_timeout)
         except (ConnectionResetError, BrokenPipeError) as exc:
             raise ProbeError("reset", f"the connection was reset while sending: {exc}") from exc
 
