@@ -111,7 +111,10 @@ class Channel:
     injected: bytes = b""
 
     async def close(self) -> None:
+        # Only unsent bytes (a peer that stopped reading) can hold the close up; without them
+        # the transport closes at the loop's next turn and a timer would be spent for nothing.
+        limit = 1.0 if self.writer.transport.get_write_buffer_size() else None
         self.writer.close()
         with contextlib.suppress(OSError, TimeoutError):
-            async with asyncio.timeout(1.0):  # not wait_for: no task per connection closed
+            async with asyncio.timeout(limit):  # not wait_for: no task per connection closed
                 await self.writer.wait_closed()
