@@ -82,6 +82,20 @@ class Deadline:
         except TimeoutError as exc:
             raise ProbeError(code, f"{phase} did not finish within {budget:.1f} s") from exc
 
+    async def drain(
+        self, writer: asyncio.StreamWriter, phase: str, phase_timeout: float | None = None
+    ) -> None:
+        """``writer.drain()`` bounded like ``run``, without a timer when it cannot wait.
+
+        drain() waits only while the transport holds unsent bytes above its high-water mark;
+        after a write the kernel took whole it returns at once (or raises the connection's
+        error), so the timer is set only when bytes are left.
+        """
+        if writer.transport.get_write_buffer_size():
+            await self.run(writer.drain(), phase, phase_timeout)
+        else:
+            await writer.drain()
+
 
 @dataclass(frozen=True)
 class Channel:
@@ -97,6 +111,10 @@ class Channel:
     injected: bytes = b""
 
     async def close(self) -> None:
+        # Only unsent bytes (a peer that stopped reading) can hold the close up; without them
+        # the transport closes at the loop's next turn and a timer would be spent for nothing.
+        limit = 1.0 if self.writer.transport.get_write_buffer_size() else None
         self.writer.close()
         with contextlib.suppress(OSError, TimeoutError):
-            await asyncio.wait_for(self.writer.wait_closed(), 1.0)
+            async with asyncio.timeout(limit):  # not wait_for: no task per connection closed
+                await self.writer.wait_closed()

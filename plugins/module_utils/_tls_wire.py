@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import struct
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,7 +74,7 @@ def _u24(data: bytes) -> bytes:
 
 
 def _codes(values: Sequence[int]) -> bytes:
-    return b"".join(v.to_bytes(2, "big") for v in values)
+    return struct.pack(f">{len(values)}H", *values)  # up to 128 suites: no loop in Python
 
 
 @dataclass(frozen=True)
@@ -371,23 +373,38 @@ class TlsReader:
         self.cap, self.bytes_read = cap, 0
         self.decryptor: Decryptor | None = None
         self._buffer = b""
+        # Received and not yet taken: one read takes whatever arrived, often several records,
+        # instead of one bounded await for each record's header and another for its body.
+        self._received = bytearray()
         self.alert: str | None = None
 
     async def _read(self, n: int) -> bytes:
+        """The next ``n`` bytes, within one phase timeout however they trickle in."""
         if self.bytes_read + n > self.cap:
             raise ProbeError("byte-cap", f"more than {self.cap} bytes in the TLS handshake")
-        try:
-            data = await self.deadline.run(
-                self.reader.readexactly(n), "TLS handshake", self.phase_timeout
-            )
-        except asyncio.IncompleteReadError as exc:
-            raise ProbeError(
-                "reset", f"connection closed without an alert after {self.bytes_read} bytes"
-            ) from exc
-        except (ConnectionResetError, BrokenPipeError) as exc:
-            raise ProbeError("reset", f"connection reset after {self.bytes_read} bytes") from exc
+        if len(self._received) < n:
+            await self._receive(n)
+        data = bytes(self._received[:n])
+        del self._received[:n]
         self.bytes_read += n
         return data
+
+    async def _receive(self, n: int) -> None:
+        end = None if self.phase_timeout is None else time.monotonic() + self.phase_timeout
+        while len(self._received) < n:
+            timeout = None if end is None else end - time.monotonic()
+            room = self.cap - self.bytes_read - len(self._received)  # never read past the cap
+            try:
+                data = await self.deadline.run(self.reader.read(room), "TLS handshake", timeout)
+            except (ConnectionResetError, BrokenPipeError) as exc:
+                raise ProbeError(
+                    "reset", f"connection reset after {self.bytes_read} bytes"
+                ) from exc
+            if not data:
+                raise ProbeError(
+                    "reset", f"connection closed without an alert after {self.bytes_read} bytes"
+                )
+            self._received += data
 
     async def record(self) -> tuple[int, bytes, bytes]:
         """One record as (content type, header, payload)."""

@@ -10,7 +10,8 @@ be well-formed UTF-8, nesting is bounded, and the total number of bytes is cappe
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # only builds nodes, never parses
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Union
 from xml.parsers import expat
 
@@ -60,44 +61,57 @@ def _clark(name: str) -> str:
 
 def _tag_end(raw: bytes | bytearray, start: int) -> int:
     """Offset just past the ``>`` closing the tag that starts at ``start`` (quotes respected)."""
-    quote = 0
-    for i in range(start, len(raw)):
-        ch = raw[i]
-        if quote:
-            if ch == quote:
-                quote = 0
-        elif ch in (0x22, 0x27):
-            quote = ch
-        elif ch == 0x3E:
-            return i + 1
+    pos = start
+    while (close := raw.find(b">", pos)) >= 0:
+        double, single = raw.find(b'"', pos, close), raw.find(b"'", pos, close)
+        if double < 0 and single < 0:
+            return close + 1
+        quote = double if single < 0 or 0 <= double < single else single
+        pos = raw.find(raw[quote : quote + 1], quote + 1) + 1
+        if not pos:
+            break  # the quoted value is not closed yet
     return len(raw)
 
 
-@dataclass
+def _forbidden(what: str) -> Callable[..., None]:
+    def handler(*_args: object) -> None:
+        raise ProbeError("xml-forbidden", f"the stream contains {what}")
+
+    return handler
+
+
+# expat handlers that refuse what a stream must not contain; made once, set on every parser.
+_FORBIDDEN = {
+    "StartDoctypeDeclHandler": _forbidden("a DOCTYPE declaration"),
+    "EntityDeclHandler": _forbidden("an entity declaration"),
+    "UnparsedEntityDeclHandler": _forbidden("an entity declaration"),
+    "NotationDeclHandler": _forbidden("a notation declaration"),
+    "ElementDeclHandler": _forbidden("an element declaration"),
+    "AttlistDeclHandler": _forbidden("an attribute-list declaration"),
+    "CommentHandler": _forbidden("a comment"),
+    "ProcessingInstructionHandler": _forbidden("a processing instruction"),
+    "ExternalEntityRefHandler": _forbidden("an external entity reference"),
+}
+
+
 class XmlStreamParser:
     """Feed bytes, get stream events. Errors are ``ProbeError`` with ``xml-*``/``byte-cap``."""
 
-    byte_cap: int = DEFAULT_BYTE_CAP
-    max_depth: int = DEFAULT_MAX_DEPTH
-    _raw: bytearray = field(default_factory=bytearray, init=False, repr=False)
-    _events: list[StreamEvent] = field(default_factory=list, init=False, repr=False)
-    _stack: list[tuple[ET.Element, int]] = field(default_factory=list, init=False, repr=False)
-    _pending_ns: dict[str, str] = field(default_factory=dict, init=False, repr=False)
-    _error: ProbeError | None = field(default=None, init=False, repr=False)
-    _closed: bool = field(default=False, init=False, repr=False)
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self, byte_cap: int = DEFAULT_BYTE_CAP, max_depth: int = DEFAULT_MAX_DEPTH
+    ) -> None:
+        self.byte_cap = byte_cap
+        self.max_depth = max_depth
+        self._raw = bytearray()
+        self._events: list[StreamEvent] = []
+        self._stack: list[tuple[ET.Element, int]] = []
+        self._pending_ns: dict[str, str] = {}
+        self._error: ProbeError | None = None
+        self._closed = False
         p = expat.ParserCreate("UTF-8", " ")  # UTF-8 forced: RFC 6120 allows nothing else
         p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        p.StartDoctypeDeclHandler = self._forbid("a DOCTYPE declaration")
-        p.EntityDeclHandler = self._forbid("an entity declaration")
-        p.UnparsedEntityDeclHandler = self._forbid("an entity declaration")
-        p.NotationDeclHandler = self._forbid("a notation declaration")
-        p.ElementDeclHandler = self._forbid("an element declaration")
-        p.AttlistDeclHandler = self._forbid("an attribute-list declaration")
-        p.CommentHandler = self._forbid("a comment")
-        p.ProcessingInstructionHandler = self._forbid("a processing instruction")
-        p.ExternalEntityRefHandler = self._forbid("an external entity reference")
+        for name, handler in _FORBIDDEN.items():
+            setattr(p, name, handler)
         p.StartNamespaceDeclHandler = self._on_ns
         p.StartElementHandler = self._on_start
         p.EndElementHandler = self._on_end
@@ -150,13 +164,6 @@ class XmlStreamParser:
 
     # --- expat callbacks ------------------------------------------------------------------
 
-    @staticmethod
-    def _forbid(what: str):  # noqa: ANN205 - expat calls it with varying arguments
-        def handler(*_args: object) -> None:
-            raise ProbeError("xml-forbidden", f"the stream contains {what}")
-
-        return handler
-
     def _on_ns(self, prefix: str | None, uri: str) -> None:
         self._pending_ns[prefix or ""] = uri
 
@@ -178,9 +185,11 @@ class XmlStreamParser:
 
     def _on_end(self, _name: str) -> None:
         node, start = self._stack.pop()
+        if len(self._stack) > 1:
+            return  # a grandchild of the root: its parent carries it, its offsets are not needed
         index = self._parser.CurrentByteIndex
         # expat reports an empty element's end just past "/>", an end tag at its "<".
-        empty = _tag_end(self._raw, start) == index and self._raw[index - 2 : index] == b"/>"
+        empty = self._raw[index - 2 : index] == b"/>" and _tag_end(self._raw, start) == index
         end = index if empty else _tag_end(self._raw, index)
         if not self._stack:
             self._closed = True

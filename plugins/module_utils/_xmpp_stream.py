@@ -25,7 +25,6 @@ import time
 import xml.etree.ElementTree as ET  # inspects nodes built by _xml_guard
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import (
     Channel,
@@ -64,6 +63,12 @@ DIALBACK_WAIT = 3.0
 # a loaded server; a quarter second is far above that and still a twelfth of DIALBACK_WAIT.
 VERIFY_GRACE = 0.25
 STARTTLS_REQUEST = f"<starttls xmlns='{NS_TLS}'/>".encode()
+
+# What an attribute value cannot hold as it is: the escapes of xml.sax.saxutils.quoteattr,
+# whose module would import urllib.request, http.client and email at start-up.
+_ATTR_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+)
 
 # Stream errors that say nothing about encryption: the request was refused for another reason.
 _NEUTRAL_STREAM_ERRORS = frozenset(
@@ -185,6 +190,16 @@ class FeaturesResult:
         }
 
 
+def quoteattr(value: str) -> str:
+    """``value`` escaped and quoted as an XML attribute value, as saxutils.quoteattr does."""
+    text = value.translate(_ATTR_ESCAPES)
+    if '"' not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return '"' + text.replace('"', "&quot;") + '"'
+
+
 def _local(tag: str) -> tuple[str, str]:
     """``{ns}name`` to ``(ns, name)``."""
     if tag.startswith("{"):
@@ -247,7 +262,7 @@ class XmppStream:
     async def send(self, data: bytes) -> None:
         try:
             self.writer.write(data)
-            await self.deadline.run(self.writer.drain(), "sending", self.phase_timeout)
+            await self.deadline.drain(self.writer, "sending", self.phase_timeout)
         except (ConnectionResetError, BrokenPipeError) as exc:
             raise ProbeError("reset", f"the connection was reset while sending: {exc}") from exc
 

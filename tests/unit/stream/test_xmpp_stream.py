@@ -87,6 +87,16 @@ def test_stream_headers():
     assert b'to="a\'b.example"' in s2s
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["", "example.org", "a'b", 'a"b', "a'b\"c", "<&>", "&amp;", "tab\there\r\nnew", "é\x00\"'&"],
+)
+def test_quoteattr_is_saxutils_quoteattr(value):
+    from xml.sax.saxutils import quoteattr
+
+    assert _xmpp_stream.quoteattr(value) == quoteattr(value)
+
+
 # --- well-behaved servers ------------------------------------------------------------------
 
 

@@ -123,3 +123,58 @@ async def test_tls13_key_schedule_reads_the_certificate(pki, openssl_server, sui
     finally:
         writer.close()
     assert flight.chain_der == (pki.leaf_der, pki.ca_der)
+
+
+def _handshake_record(msg_type: int, body: bytes) -> bytes:
+    message = bytes([msg_type]) + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x03" + len(message).to_bytes(2, "big") + message
+
+
+@pytest.mark.parametrize("segment", [1, 3, 7, None])
+async def test_records_read_whole_or_split(segment):
+    """Messages come out the same whether records arrive byte by byte or all together."""
+    flight = _handshake_record(11, b"cert" * 50) + _handshake_record(14, b"")
+    reader = asyncio.StreamReader()
+    tls = TlsReader(reader, Deadline.after(5), phase_timeout=5)
+
+    async def feed() -> None:
+        step = segment or len(flight)
+        for i in range(0, len(flight), step):
+            reader.feed_data(flight[i : i + step])
+            await asyncio.sleep(0)
+        reader.feed_eof()
+
+    feeding = asyncio.ensure_future(feed())
+    assert (await tls.message())[:2] == (11, b"cert" * 50)
+    assert (await tls.message())[:2] == (14, b"")
+    with pytest.raises(ProbeError, match="closed without an alert after 218 bytes"):
+        await tls.message()
+    await feeding
+
+
+async def test_trickled_record_is_bounded_by_one_phase_timeout():
+    """HOSTILE 3: each byte comes in time for a read, the record as a whole does not."""
+    reader = asyncio.StreamReader()
+    tls = TlsReader(reader, Deadline.after(5), phase_timeout=0.3)
+
+    async def trickle() -> None:
+        for byte in _handshake_record(2, bytes(40)):
+            reader.feed_data(bytes([byte]))
+            await asyncio.sleep(0.02)
+
+    trickling = asyncio.ensure_future(trickle())
+    with pytest.raises(ProbeError) as err:
+        await tls.message()
+    trickling.cancel()
+    assert err.value.code == "phase-timeout"
+
+
+async def test_reader_takes_no_more_than_the_cap():
+    reader = asyncio.StreamReader()
+    # 109 bytes of Certificate, then a record whose body would pass the cap of 120
+    reader.feed_data(_handshake_record(11, bytes(100)) + b"\x16\x03\x03\x00\x64" + bytes(995))
+    tls = TlsReader(reader, Deadline.after(5), phase_timeout=5, cap=120)
+    assert (await tls.message())[0] == 11
+    assert len(reader._buffer) == 1000 - (120 - 109)  # read up to the cap, no further
+    with pytest.raises(ProbeError, match="more than 120 bytes"):
+        await tls.message()
