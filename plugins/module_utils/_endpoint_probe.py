@@ -230,7 +230,10 @@ class _Connections:
         self.live: dict[int, _LimitedChannel] = {}
 
     async def slot(self) -> Callable[[], None]:
-        await self.deadline.run(self.limiter.acquire(), "waiting for a connection slot")
+        if self.limiter.locked():  # a timer only for a wait that can happen
+            await self.deadline.run(self.limiter.acquire(), "waiting for a connection slot")
+        else:
+            await self.limiter.acquire()
         return _once(self.limiter.release)
 
     def pipelining(self) -> bool:

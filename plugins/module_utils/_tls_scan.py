@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,6 +164,7 @@ def _rank(suite: CipherSuite) -> tuple[int, bool, int, int]:
     return cls, suite.mac != "AEAD", -suite.bits, suite.code
 
 
+@functools.cache  # the same for every scan: sorting the registry per endpoint is waste
 def chunks_for(version: str, size: int = MAX_SUITES_PER_HELLO) -> tuple[tuple[int, ...], ...]:
     """The suites worth offering with ``version``, split into hello-sized chunks."""
     suites = sorted((s for s in SUITES.values() if version in s.versions), key=_rank)
@@ -255,7 +257,7 @@ class _Scanner:
         try:
             channel.writer.write(hello.record)
             try:
-                await self.deadline.run(channel.writer.drain(), "ClientHello", HANDSHAKE_TIMEOUT)
+                await self.deadline.drain(channel.writer, "ClientHello", HANDSHAKE_TIMEOUT)
             except (ConnectionError, OSError) as exc:
                 raise ProbeError("reset", f"connection lost while sending: {exc}") from exc
             tls = TlsReader(channel.reader, self.deadline, HANDSHAKE_TIMEOUT)
