@@ -14,9 +14,10 @@ times, each as a process of its own:
   forward secrecy (``-p -E -S -f``); by default on one endpoint only, it takes minutes.
 
 Connections are counted by the relay (accepted connections per listener) for every tool;
-the prober also counts its own. Then 30 endpoints probed together against one, both ways,
-with the CPU time the prober, the relay and the lab's servers used meanwhile: they share
-this machine's cores, so a fleet run on one machine is bounded by their sum.
+the prober also counts its own. Then a fleet: 30 endpoints (c2s and s2s of 15 servers,
+copies of the lab's three as they are, each its own Prosody process) probed together
+against one of them, both ways, with the CPU time the prober, the relay and those servers
+used meanwhile: they share this machine's cores, so a fleet run here is bounded by their sum.
 The table goes to stdout; everything measured to ``.build/bench/results.json``.
 Nothing here asserts a figure: the goals are reported beside what was measured.
 """
@@ -29,6 +30,7 @@ import json
 import os
 import platform
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -54,9 +56,13 @@ OUT = REPO / ".build" / "bench"
 PYTHON = sys.executable
 STREAM_PORTS = {"c2s": 5222, "s2s": 5269}
 RELAY_BASE = 41  # 127.0.0.41.. relay the lab's servers one by one
-ALIAS_BASE = 61  # 127.0.0.61..75: 15 aliases x 2 ports = 30 endpoints for the fleet run
 CONTROL = ("127.0.0.40", 7040)
-FLEET = 30
+# The fleet run: 30 endpoints, the c2s and s2s ports of 15 servers, each its own copy of a
+# lab server (five of each) publishing on 127.0.0.101.. and relayed from 127.0.0.61..
+FLEET_SERVERS = 15
+FLEET_BASE = 101
+FLEET_RELAY_BASE = 61
+FLEET_PREFIX = "xmpp-lab-fleet-"
 
 
 @dataclass(frozen=True)
@@ -221,42 +227,101 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return total / ticks
 
 
-def server_pids(doc: dict) -> list[int]:
-    """The host's ids of every process in the lab's server containers."""
+def docker(*args: str, check: bool = True) -> str:
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, check=check, timeout=120
+    ).stdout
+
+
+def container_pids(containers: Sequence[str]) -> list[int]:
+    """The host's ids of every process in these containers."""
     pids: list[int] = []
-    for server in doc["servers"]:
-        out = subprocess.run(
-            ["docker", "top", server["container"], "-eo", "pid"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
+    for name in containers:
+        out = docker("top", name, "-eo", "pid", check=False)
         pids += [int(line) for line in out.split()[1:] if line.isdigit()]
     return pids
 
 
-def fleet(
-    eps: Sequence[Endpoint],
-    condition: str,
-    ca: str,
-    aliases: Sequence[Endpoint],
-    cpu_of: dict[str, Sequence[int]],
-) -> dict:
-    """One endpoint alone, then 30 together (each with its own connection bound).
+def proxy_pids() -> list[int]:
+    """Docker's userland proxies: they carry every connection to a published port."""
+    out = subprocess.run(["pgrep", "-x", "docker-proxy"], capture_output=True, text=True).stdout
+    return [int(pid) for pid in out.split()]
 
-    ``cpu_of``: the relay's and the servers' process ids, whose CPU time during the 30
+
+def _offers_starttls(address: str, domain: str) -> bool:
+    header = (
+        f"<?xml version='1.0'?><stream:stream to='{domain}' xmlns='jabber:client' "
+        "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+    )
+    try:
+        with socket.create_connection((address, STREAM_PORTS["c2s"]), timeout=2) as sock:
+            sock.settimeout(2)
+            sock.sendall(header.encode())
+            return b"starttls" in sock.recv(4096)
+    except OSError:
+        return False
+
+
+@contextmanager
+def fleet_servers(eps: Sequence[Endpoint]) -> Iterator[tuple[list[Endpoint], list[str]]]:
+    """Copies of the lab's servers as they are now, five of each, and their 30 endpoints.
+
+    Thirty endpoints that were aliases of the lab's three Prosody processes measured three
+    single-threaded servers queueing some 1,250 handshakes, not the prober. Here every two
+    endpoints have a process of their own, as every server of a fleet does (they still share
+    this machine's cores with each other, the relay and the prober). Yields the endpoints,
+    still at the servers' own addresses, and the containers; removes both images and
+    containers afterwards.
+    """
+    lab_servers = sorted({ep.server: ep for ep in eps}.items())
+    containers: list[str] = []
+    images: list[str] = []
+    try:
+        for name, _ep in lab_servers:
+            images.append(f"xmpp-lab/fleet-{name}:bench")
+            docker("commit", f"xmpp-lab-{name}", images[-1])
+        endpoints: list[Endpoint] = []
+        for i in range(FLEET_SERVERS):
+            name, model = lab_servers[i % len(lab_servers)]
+            address = f"127.0.0.{FLEET_BASE + i}"
+            containers.append(f"{FLEET_PREFIX}{i}")
+            docker("rm", "-f", containers[-1], check=False)
+            published = [arg for p in STREAM_PORTS.values() for arg in ("-p", f"{address}:{p}:{p}")]
+            docker("run", "-d", "--name", containers[-1], *published, images[i % len(images)])
+            endpoints += [
+                Endpoint(name, address, port, model.domain, stream)
+                for stream, port in STREAM_PORTS.items()
+            ]
+        end = time.monotonic() + 90
+        for ep in endpoints[:: len(STREAM_PORTS)]:
+            while not _offers_starttls(ep.address, ep.domain):
+                if time.monotonic() > end:
+                    raise RuntimeError(f"the fleet's server on {ep.address} did not answer")
+                time.sleep(0.5)
+        yield endpoints, containers
+    finally:
+        for container in containers:
+            docker("rm", "-f", container, check=False)
+        for image in images:
+            docker("rmi", image, check=False)
+
+
+def fleet(
+    targets: Sequence[Endpoint], condition: str, ca: str, cpu_of: dict[str, Sequence[int]]
+) -> dict:
+    """One endpoint alone, then all of them together (each with its own connection bound).
+
+    ``cpu_of``: the relay's and the servers' process ids, whose CPU time while all are probed
     together is reported beside the prober's: they all share this machine's cores.
     """
-    targets = list(aliases) if aliases else [eps[i % len(eps)] for i in range(FLEET)]
     one, one_wall, _count = counted(lambda: run_prober([targets[0].spec()], ca), None)
-    if aliases:
-        ask(CONTROL, "reset")
+    ask(CONTROL, "reset")
     before = {name: cpu_seconds(pids) for name, pids in cpu_of.items()}
     children = os.times()
     many, many_wall, _count = counted(lambda: run_prober([t.spec() for t in targets], ca), None)
     prober_cpu = sum(os.times()[2:4]) - sum(children[2:4])  # the probe.py child's user + sys
     cpu = {name: cpu_seconds(pids) - before[name] for name, pids in cpu_of.items()}
-    relay_count = sum(ask(CONTROL, "count").values()) if aliases else None
+    relay_count = sum(ask(CONTROL, "count").values())
     results = many["results"]  # type: ignore[index]
     return {
         "condition": condition,
@@ -330,11 +395,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     addresses = {s["name"]: s["address"] for s in doc["servers"]}
     relayed = {name: f"127.0.0.{RELAY_BASE + i}" for i, name in enumerate(sorted(addresses))}
     routes = [f"{relayed[ep.server]}:{ep.port}={ep.address}:{ep.port}" for ep in eps]
-    aliases = [
-        eps[i % len(eps)].via(f"127.0.0.{ALIAS_BASE + i // len(STREAM_PORTS)}")
-        for i in range(FLEET)
-    ]
-    routes += [f"{a.address}:{a.port}={addresses[a.server]}:{a.port}" for a in aliases]
     tools_base = {"prober", "tls_info", "sslyze", "sslyze-same"}
     if args.tools != "all":
         tools_base &= set(args.tools.split(","))
@@ -347,24 +407,39 @@ def main(argv: Sequence[str] | None = None) -> None:
     fleets: list[dict] = []
     started = datetime.now(UTC)
     label = f"+{args.delay * 1000:.0f}ms"
-    # Counting needs the relay: the loopback run goes through one with no delay.
-    for condition, delay in (("loopback", 0.0), (label, args.delay)):
-        with relay(routes, delay) as relay_pid:
-            cpu_of = {"relay": [relay_pid], "servers": server_pids(doc)}
-            for ep in eps if tools_base else ():
-                tools = tools_base | ({"testssl"} if ep.name in testssl_on else set())
-                via = ep.via(relayed[ep.server])
-                print(f"[{condition}] {ep.name} ...", file=sys.stderr, flush=True)
-                rows += measure_endpoint(ep, via, condition, ca, tools)
-            print(f"[{condition}] {FLEET} endpoints together ...", file=sys.stderr, flush=True)
-            fleets.append(fleet(eps, condition, ca, aliases, cpu_of))
+    print("[fleet] starting its servers ...", file=sys.stderr, flush=True)
+    with fleet_servers(eps) as (fleet_eps, containers):
+        relayed_fleet = [
+            ep.via(f"127.0.0.{FLEET_RELAY_BASE + i // len(STREAM_PORTS)}")
+            for i, ep in enumerate(fleet_eps)
+        ]
+        routes += [
+            f"{via.address}:{via.port}={ep.address}:{ep.port}"
+            for ep, via in zip(fleet_eps, relayed_fleet, strict=True)
+        ]
+        # Counting needs the relay: the loopback run goes through one with no delay.
+        for condition, delay in (("loopback", 0.0), (label, args.delay)):
+            with relay(routes, delay) as relay_pid:
+                for ep in eps if tools_base else ():
+                    tools = tools_base | ({"testssl"} if ep.name in testssl_on else set())
+                    via = ep.via(relayed[ep.server])
+                    print(f"[{condition}] {ep.name} ...", file=sys.stderr, flush=True)
+                    rows += measure_endpoint(ep, via, condition, ca, tools)
+                count = len(relayed_fleet)
+                print(f"[{condition}] {count} endpoints together ...", file=sys.stderr, flush=True)
+                cpu_of = {
+                    "relay": [relay_pid],
+                    "servers": container_pids(containers),
+                    "docker-proxy": proxy_pids(),
+                }
+                fleets.append(fleet(relayed_fleet, condition, ca, cpu_of))
 
     print(f"# xmpp.encryption prober vs sslyze and testssl.sh ({started:%Y-%m-%d %H:%M} UTC)")
     print(f"machine: {machine()}\n")
     print(table(rows))
     print(
-        "\n| condition | endpoints | one s | 30 together s | ratio | connections | incomplete "
-        "| CPU s: prober / relay / servers |"
+        "\n| condition | endpoints | one s | all together s | ratio | connections | incomplete "
+        "| CPU s: prober / relay / servers / docker-proxy |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for f in fleets:
@@ -372,7 +447,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(
             f"| {f['condition']} | {f['endpoints']} | {f['one_wall']:.2f} | {f['many_wall']:.2f} "
             f"| {f['ratio_wall']:.2f} | {f['connections']} | {f['incomplete']} "
-            f"| {cpu['prober']:.2f} / {cpu['relay']:.2f} / {cpu['servers']:.2f} |"
+            f"| {cpu['prober']:.2f} / {cpu['relay']:.2f} / {cpu['servers']:.2f}"
+            f" / {cpu['docker-proxy']:.2f} |"
         )
     OUT.mkdir(parents=True, exist_ok=True)
     result = {
