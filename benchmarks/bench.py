@@ -244,7 +244,8 @@ def container_pids(containers: Sequence[str]) -> list[int]:
 
 def proxy_pids() -> list[int]:
     """Docker's userland proxies: they carry every connection to a published port."""
-    out = subprocess.run(["pgrep", "-x", "docker-proxy"], capture_output=True, text=True).stdout
+    pgrep = ["pgrep", "-x", "docker-proxy"]
+    out = subprocess.run(pgrep, capture_output=True, text=True, check=False).stdout  # 1: none
     return [int(pid) for pid in out.split()]
 
 

@@ -388,7 +388,7 @@ class _Listener:
         loop.add_reader(self.sock.fileno(), self._accept)
 
     def _accept(self) -> None:
-        for _ in range(512):  # then let the loop run the links' callbacks too
+        for _attempt in range(512):  # then let the loop run the links' callbacks too
             try:
                 client, _address = self.sock.accept()
             except (BlockingIOError, InterruptedError):

@@ -54,7 +54,7 @@ async def test_a_single_probe_opens_nothing_ahead():
 async def test_a_chain_keeps_depth_ahead_and_never_more_than_it_can_use():
     opener = Opener()
     ahead = ChannelsAhead(opener)
-    used = [await ahead.next(left=50) for _ in range(3)]
+    used = [await ahead.next(left=50) for _step in range(3)]
     await asyncio.sleep(0)  # let the openings ahead run
     assert len(opener.opened) == len(used) + DEPTH
     # Two steps left at most: one for this step, one ahead.
