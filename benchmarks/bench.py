@@ -264,7 +264,7 @@ def _offers_starttls(address: str, domain: str) -> bool:
 
 
 @contextmanager
-def fleet_servers(eps: Sequence[Endpoint]) -> Iterator[tuple[list[Endpoint], list[str]]]:
+def fleet_servers(servers: Sequence[dict]) -> Iterator[tuple[list[Endpoint], list[str]]]:
     """Copies of the lab's servers as they are now, five of each, and their 30 endpoints.
 
     Thirty endpoints that were aliases of the lab's three Prosody processes measured three
@@ -274,23 +274,22 @@ def fleet_servers(eps: Sequence[Endpoint]) -> Iterator[tuple[list[Endpoint], lis
     still at the servers' own addresses, and the containers; removes both images and
     containers afterwards.
     """
-    lab_servers = sorted({ep.server: ep for ep in eps}.items())
     containers: list[str] = []
     images: list[str] = []
     try:
-        for name, _ep in lab_servers:
-            images.append(f"xmpp-lab/fleet-{name}:bench")
-            docker("commit", f"xmpp-lab-{name}", images[-1])
+        for server in servers:
+            images.append(f"xmpp-lab/fleet-{server['name']}:bench")
+            docker("commit", server["container"], images[-1])
         endpoints: list[Endpoint] = []
         for i in range(FLEET_SERVERS):
-            name, model = lab_servers[i % len(lab_servers)]
+            model = servers[i % len(servers)]
             address = f"127.0.0.{FLEET_BASE + i}"
             containers.append(f"{FLEET_PREFIX}{i}")
             docker("rm", "-f", containers[-1], check=False)
             published = [arg for p in STREAM_PORTS.values() for arg in ("-p", f"{address}:{p}:{p}")]
             docker("run", "-d", "--name", containers[-1], *published, images[i % len(images)])
             endpoints += [
-                Endpoint(name, address, port, model.domain, stream)
+                Endpoint(model["name"], address, port, model["domain"], stream)
                 for stream, port in STREAM_PORTS.items()
             ]
         end = time.monotonic() + 90
@@ -312,8 +311,8 @@ def fleet(
 ) -> dict:
     """One endpoint alone, then all of them together (each with its own connection bound).
 
-    ``cpu_of``: the relay's and the servers' process ids, whose CPU time while all are probed
-    together is reported beside the prober's: they all share this machine's cores.
+    ``cpu_of``: process ids by what they are (relay, servers, docker-proxy), whose CPU time
+    while all are probed together is reported beside the prober's: they share its cores.
     """
     one, one_wall, _count = counted(lambda: run_prober([targets[0].spec()], ca), None)
     ask(CONTROL, "reset")
@@ -409,7 +408,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = datetime.now(UTC)
     label = f"+{args.delay * 1000:.0f}ms"
     print("[fleet] starting its servers ...", file=sys.stderr, flush=True)
-    with fleet_servers(eps) as (fleet_eps, containers):
+    with fleet_servers(doc["servers"]) as (fleet_eps, containers):
         relayed_fleet = [
             ep.via(f"127.0.0.{FLEET_RELAY_BASE + i // len(STREAM_PORTS)}")
             for i, ep in enumerate(fleet_eps)
