@@ -30,7 +30,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -50,6 +49,7 @@ from benchmarks.peers import (  # noqa: E402
     run_testssl,
 )
 from benchmarks.relay import ask  # noqa: E402
+from lab.throwaway import docker, remove, remove_named, wait_ready  # noqa: E402
 
 LAB_DIR = Path(os.environ.get("XMPP_LAB_DIR", REPO / ".lab"))
 OUT = REPO / ".build" / "bench"
@@ -227,17 +227,11 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return total / ticks
 
 
-def docker(*args: str, check: bool = True) -> str:
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, check=check, timeout=120
-    ).stdout
-
-
 def container_pids(containers: Sequence[str]) -> list[int]:
     """The host's ids of every process in these containers."""
     pids: list[int] = []
     for name in containers:
-        out = docker("top", name, "-eo", "pid", check=False)
+        out = docker("top", name, "-eo", "pid", check=False).stdout
         pids += [int(line) for line in out.split()[1:] if line.isdigit()]
     return pids
 
@@ -247,20 +241,6 @@ def proxy_pids() -> list[int]:
     pgrep = ["pgrep", "-x", "docker-proxy"]
     out = subprocess.run(pgrep, capture_output=True, text=True, check=False).stdout  # 1: none
     return [int(pid) for pid in out.split()]
-
-
-def _offers_starttls(address: str, domain: str) -> bool:
-    header = (
-        f"<?xml version='1.0'?><stream:stream to='{domain}' xmlns='jabber:client' "
-        "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
-    )
-    try:
-        with socket.create_connection((address, STREAM_PORTS["c2s"]), timeout=2) as sock:
-            sock.settimeout(2)
-            sock.sendall(header.encode())
-            return b"starttls" in sock.recv(4096)
-    except OSError:
-        return False
 
 
 @contextmanager
@@ -274,6 +254,7 @@ def fleet_servers(servers: Sequence[dict]) -> Iterator[tuple[list[Endpoint], lis
     still at the servers' own addresses, and the containers; removes both images and
     containers afterwards.
     """
+    remove_named(FLEET_PREFIX)
     containers: list[str] = []
     images: list[str] = []
     try:
@@ -285,23 +266,17 @@ def fleet_servers(servers: Sequence[dict]) -> Iterator[tuple[list[Endpoint], lis
             model = servers[i % len(servers)]
             address = f"127.0.0.{FLEET_BASE + i}"
             containers.append(f"{FLEET_PREFIX}{i}")
-            docker("rm", "-f", containers[-1], check=False)
             published = [arg for p in STREAM_PORTS.values() for arg in ("-p", f"{address}:{p}:{p}")]
             docker("run", "-d", "--name", containers[-1], *published, images[i % len(images)])
             endpoints += [
                 Endpoint(model["name"], address, port, model["domain"], stream)
                 for stream, port in STREAM_PORTS.items()
             ]
-        end = time.monotonic() + 90
-        for ep in endpoints[:: len(STREAM_PORTS)]:
-            while not _offers_starttls(ep.address, ep.domain):
-                if time.monotonic() > end:
-                    raise RuntimeError(f"the fleet's server on {ep.address} did not answer")
-                time.sleep(0.5)
+        for container, ep in zip(containers, endpoints[:: len(STREAM_PORTS)], strict=True):
+            wait_ready(container, ep.address, ep.domain)
         yield endpoints, containers
     finally:
-        for container in containers:
-            docker("rm", "-f", container, check=False)
+        remove(containers)
         for image in images:
             docker("rmi", image, check=False)
 

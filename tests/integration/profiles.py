@@ -10,14 +10,14 @@ these containers are not on the lab network and carry no ``xmpp-lab.role`` label
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from lab.throwaway import docker, remove, remove_named, wait_ready
 
 IMAGE = "xmpp-lab/prosody:bookworm"
 PROFILES = ("modern", "intermediate", "old", "legacy")
@@ -50,10 +50,6 @@ class ProfileServer:
     domain: str
 
 
-def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check)
-
-
 def _seed(root: Path, profile: str, domain: str) -> Path:
     seed = root / "seed"
     certs = seed / "certs" / domain
@@ -74,26 +70,6 @@ def _seed(root: Path, profile: str, domain: str) -> Path:
     return seed
 
 
-def _stream_answers(address: str, domain: str) -> bool:
-    header = (
-        f"<?xml version='1.0'?><stream:stream to='{domain}' xmlns='jabber:client' "
-        "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
-    )
-    try:
-        with socket.create_connection((address, 5222), timeout=2) as sock:
-            sock.settimeout(2)
-            sock.sendall(header.encode())
-            return b"starttls" in sock.recv(4096)
-    except OSError:
-        return False
-
-
-def remove_stale() -> None:
-    names = docker("ps", "-a", "--filter", f"name=^{PREFIX}", "--format", "{{.Names}}").stdout
-    for name in names.split():
-        docker("rm", "-f", name, check=False)
-
-
 def start(profile: str, address: str, workdir: Path) -> ProfileServer:
     domain = f"{profile}.profile.test"
     name = PREFIX + profile
@@ -105,20 +81,10 @@ def start(profile: str, address: str, workdir: Path) -> ProfileServer:
     return ProfileServer(profile, name, address, domain)
 
 
-def wait_ready(server: ProfileServer, timeout: float = 90) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if _stream_answers(server.address, server.domain):
-            return
-        time.sleep(0.5)
-    logs = docker("exec", server.container, "cat", "/var/log/prosody/prosody.err", check=False)
-    raise RuntimeError(f"{server.container} did not answer on 5222: {logs.stdout}{logs.stderr}")
-
-
 @contextmanager
 def profile_servers() -> Iterator[dict[str, ProfileServer]]:
     """All four profiles up at once (started together, so they boot in parallel)."""
-    remove_stale()
+    remove_named(PREFIX)
     with tempfile.TemporaryDirectory(prefix="xmpp-profiles-") as tmp:
         servers: dict[str, ProfileServer] = {}
         try:
@@ -126,8 +92,7 @@ def profile_servers() -> Iterator[dict[str, ProfileServer]]:
                 address = f"127.0.0.{FIRST_ADDRESS + i}"
                 servers[profile] = start(profile, address, Path(tmp))
             for server in servers.values():
-                wait_ready(server)
+                wait_ready(server.container, server.address, server.domain)
             yield servers
         finally:
-            for server in servers.values():
-                docker("rm", "-f", server.container, check=False)
+            remove([server.container for server in servers.values()])
