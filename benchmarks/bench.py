@@ -4,7 +4,7 @@ For each lab server's c2s and s2s STARTTLS port, on bare loopback and again thro
 that delays each direction by ``--delay`` (25 ms: a 50 ms round trip, a nearby server), it
 times, each as a process of its own:
 
-- ``prober``: the collection's core (``_endpoint_probe``) doing a full probe (features,
+- ``prober``: the collection's core (``_probe.endpoint``) doing a full probe (features,
   versions, suites, groups, certificate) through ``benchmarks/probe.py``;
 - ``tls_info``: the same through Ansible (``ansible localhost -m xmpp.encryption.tls_info``);
 - ``sslyze``: sslyze 6.3's default (full) scan;

@@ -22,11 +22,11 @@ sys.path.insert(0, str(REPO / ".build" / "collections"))
 
 from dataclasses import replace  # noqa: E402
 
-from ansible_collections.xmpp.encryption.plugins.module_utils import _fleet_scan  # noqa: E402
-from ansible_collections.xmpp.encryption.plugins.module_utils._fleet_plan import (  # noqa: E402
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet import scan as fleet_scan  # noqa: E402
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.plan import (  # noqa: E402
     plan_explicit,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._fleet_scan import (  # noqa: E402
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.scan import (  # noqa: E402
     DomainRequest,
     ScanOptions,
     scan_fleet,
@@ -35,12 +35,12 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._fleet_scan import
 REAL: dict[str, str] = {}  # alias -> the lab domain its probes name
 
 
-async def _alias_plan(self: _fleet_scan._Run, request: DomainRequest) -> _fleet_scan.DomainPlan:
+async def _alias_plan(self: fleet_scan._Run, request: DomainRequest) -> fleet_scan.DomainPlan:
     plan = plan_explicit(REAL.get(request.domain, request.domain), request.endpoints)
     return replace(plan, domain=request.domain)
 
 
-_fleet_scan._Run.plan = _alias_plan  # type: ignore[method-assign]
+fleet_scan._Run.plan = _alias_plan  # type: ignore[method-assign]
 
 ENDPOINTS = (
     ("c2s", "starttls", 5222),

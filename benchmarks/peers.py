@@ -91,7 +91,7 @@ def openssl_codes() -> dict[str, int]:
 
 def iana_name(name: str, openssl_name: str | None) -> str | None:
     """sslyze's suite to the registry's IANA name: by name first, then by code point."""
-    from ansible_collections.xmpp.encryption.plugins.module_utils._tls_registry import (
+    from ansible_collections.xmpp.encryption.plugins.module_utils._tls.registry import (
         SUITES,
         SUITES_BY_NAME,
     )

@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / ".build" / "collections"))
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._endpoint_probe import (  # noqa: E402
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (  # noqa: E402
     EndpointTarget,
     ProbeOptions,
     probe_endpoint,

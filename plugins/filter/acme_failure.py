@@ -7,7 +7,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._acme_failure import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.acme_failure import (
     explain_acme_failure,
 )
 

@@ -10,14 +10,14 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._grading import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._grading.grade import (
     DEFAULT_RENEW_DAYS,
     Grade,
     dns_for,
     grade_domain,
     grade_endpoint,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._policy import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._grading.policy import (
     PolicyError,
     evaluate_policies,
 )

@@ -217,17 +217,19 @@ trusted:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._cert_import import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.import_check import (
     ImportPolicy,
     Source,
     check_import,
     load_trust_anchors,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._cert_keys import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.names import (
+    required_names,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.keys import (
     validate_acceptance,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._cert_names import required_names
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509_read import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
     cryptography_problem,
 )
 

@@ -179,10 +179,10 @@ key:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._cert_keys import key_spec
-from ansible_collections.xmpp.encryption.plugins.module_utils._cert_names import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.names import (
     plan_certificates,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.keys import key_spec
 
 
 def main() -> None:

@@ -201,7 +201,7 @@ services:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._dns_inspect import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
     HAS_DNSPYTHON,
     DnsInspectError,
     inspect_domain,

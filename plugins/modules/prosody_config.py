@@ -174,14 +174,14 @@ backup_files:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_config import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.config import (
     load_config,
     plan_edits,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_files import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.files import (
     write_files,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_lua import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     ProsodyConfigError,
 )
 

@@ -110,11 +110,11 @@ config:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_config import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.config import (
     config_view,
     load_config,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_lua import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     ProsodyConfigError,
 )
 

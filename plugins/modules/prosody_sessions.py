@@ -135,7 +135,7 @@ closed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_sessions import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.sessions import (
     C2S_COLUMNS,
     ELLIPSIS,
     S2S_COLUMNS,

@@ -284,13 +284,10 @@ finished:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._dns_inspect import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
     HAS_DNSPYTHON,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._endpoint_probe import (
-    CHECKS,
-)
-from ansible_collections.xmpp.encryption.plugins.module_utils._fleet_scan import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.scan import (
     DomainRequest,
     ScanError,
     ScanOptions,
@@ -298,7 +295,10 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._fleet_scan import
     run_scan,
     system_nameservers,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509_read import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
+    CHECKS,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
     cryptography_problem,
 )
 

@@ -308,12 +308,12 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._endpoint_probe import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
     CHECKS,
     X509CheckError,
     run_probe,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509_read import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
     cryptography_problem,
 )
 

@@ -138,11 +138,11 @@ from datetime import UTC, datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._report_document import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.document import (
     ReportError,
     build_document,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._reports import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.write import (
     FORMATS,
     write_reports,
 )

@@ -20,7 +20,7 @@ from arbiter import can_arbitrate, openssl_accepts
 from endpoints import REPO, Endpoint, lab_endpoints
 from profiles import FIRST_ADDRESS, PROFILES, ProfileServer, profile_servers
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._endpoint_probe import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
     EndpointTarget,
     ProbeOptions,
     probe_endpoint,

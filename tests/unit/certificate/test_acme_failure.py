@@ -6,7 +6,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.xmpp.encryption.plugins.filter.acme_failure import FilterModule
-from ansible_collections.xmpp.encryption.plugins.module_utils._acme_failure import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.acme_failure import (
     KEPT,
     RATE_LIMITED,
     explain_acme_failure,

@@ -10,13 +10,15 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._cert_import import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.import_check import (
     ImportPolicy,
     Source,
     check_import,
     load_trust_anchors,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._cert_names import required_names
+from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.names import (
+    required_names,
+)
 
 from .pki import NOW, issue, make_key, make_pki, srv_name, xmpp_addr
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._cert_keys import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.keys import (
     KeyPolicyError,
     describe_public_key,
     key_problem,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._cert_names import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.names import (
     CertNameError,
     NameSet,
     compare_names,

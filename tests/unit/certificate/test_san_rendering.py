@@ -18,13 +18,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._cert_import import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.import_check import (
     ImportPolicy,
     Source,
     check_import,
     names_from_certificate,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._cert_names import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.names import (
     compare_names,
     plan_certificates,
     san_srv_id,

@@ -15,12 +15,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from fake_dns import FakeDns, ZoneKey, corrupt_signature, make_zone
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._dns_client import DnsClient
-from ansible_collections.xmpp.encryption.plugins.module_utils._dns_inspect import inspect_domain
-from ansible_collections.xmpp.encryption.plugins.module_utils._dnssec import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import DnsClient
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import (
     Validator,
     load_trust_anchors,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import inspect_domain
 
 
 def make_cert() -> tuple[bytes, str]:

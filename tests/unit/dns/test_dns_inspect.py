@@ -10,18 +10,18 @@ import pytest
 from dns_lab import Lab
 from fake_dns import ZoneKey
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._dns_client import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import (
     DnsClient,
     DnsQueryError,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._dns_inspect import (
-    DnsInspectError,
-    certificate_material,
-)
-from ansible_collections.xmpp.encryption.plugins.module_utils._dnssec import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import (
     TrustAnchorError,
     load_trust_anchors,
     parse_trust_anchors,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
+    DnsInspectError,
+    certificate_material,
 )
 
 

@@ -11,7 +11,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._dnssec import _denies
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import _denies
 
 ZONE = "n3.test."
 NAMES = [ZONE, f"ns.{ZONE}", f"xmpp.{ZONE}"]

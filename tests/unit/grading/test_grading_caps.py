@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._grading import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._grading.grade import (
     DnsEvidence,
     grade_endpoint,
 )

@@ -10,7 +10,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.xmpp.encryption.plugins.filter.grade import FilterModule
-from ansible_collections.xmpp.encryption.plugins.module_utils._grading import grade_endpoint
+from ansible_collections.xmpp.encryption.plugins.module_utils._grading.grade import grade_endpoint
 
 from .builder import SECURE_DNS, clean_result, result_with
 

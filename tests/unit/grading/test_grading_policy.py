@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._grading import grade_endpoint
-from ansible_collections.xmpp.encryption.plugins.module_utils._policy import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._grading.grade import grade_endpoint
+from ansible_collections.xmpp.encryption.plugins.module_utils._grading.policy import (
     POLICY_SCHEMA,
     PolicyError,
     evaluate_policies,

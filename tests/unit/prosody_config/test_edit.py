@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_config import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.config import (
     config_view,
     load_config,
     plan_edits,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_lua import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     ProsodyConfigError,
 )
 

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_config import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.config import (
     load_config,
     plan_edits,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_files import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.files import (
     ValidationFailed,
     validate_argv,
     validator_message,
     write_files,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_lua import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     ProsodyConfigError,
 )
 

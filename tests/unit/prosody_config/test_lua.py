@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_lua import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     Assignment,
     ProsodyConfigError,
     lua_equal,

@@ -11,16 +11,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._grading import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._grading.grade import (
     endpoint_label,
     grade_domain,
     grade_endpoint,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._policy import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._grading.policy import (
     evaluate_policy,
     resolve_policy,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._report_document import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.document import (
     build_document,
 )
 from ansible_collections.xmpp.encryption.tests.unit.grading.builder import result_with

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._report_html import UNKNOWN_DAYS
-from ansible_collections.xmpp.encryption.plugins.module_utils._reports import write_reports
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.html_page import UNKNOWN_DAYS
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.write import write_reports
 
 from . import builder
 from .chromium import Browser, dump_dom

@@ -7,12 +7,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._report_document import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.document import (
     ReportError,
     build_document,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._report_json import render_json
-from ansible_collections.xmpp.encryption.plugins.module_utils._report_schema import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.json_document import (
+    render_json,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.schema import (
     SCHEMA,
     schema_json,
 )

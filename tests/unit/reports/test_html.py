@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._report_html import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.html_page import (
     CSS,
     SCRIPT,
     render_html,

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 import xmlschema
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._report_checks import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.checks import (
     CHECK_IDS,
     domain_checks,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._report_junit import render_junit
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.junit import render_junit
 
 from . import builder
 

@@ -2,7 +2,7 @@
 
 import re
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._report_markdown import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.markdown import (
     BREACH_LIMIT,
     md,
     render_markdown,

@@ -6,11 +6,11 @@ import stat
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils import _reports
-from ansible_collections.xmpp.encryption.plugins.module_utils._report_document import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._report import write as report_write
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.document import (
     ReportError,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._reports import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._report.write import (
     FORMATS,
     write_reports,
 )
@@ -61,7 +61,7 @@ def test_a_failed_write_leaves_the_old_report_and_no_temporary_file(tmp_path, mo
     def broken_fsync(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_reports.os, "fsync", broken_fsync)
+    monkeypatch.setattr(report_write.os, "fsync", broken_fsync)
     with pytest.raises(ReportError, match="No space left"):
         write_reports(builder.document(verdict="pass"), tmp_path, ["json"])
     assert (tmp_path / "report.json").read_bytes() == old
@@ -80,7 +80,7 @@ def test_reader_never_sees_a_partial_file(tmp_path, monkeypatch):
         seen.append(json.loads(path.read_text()))  # must parse: old report, complete
         real_fsync(fd)
 
-    monkeypatch.setattr(_reports.os, "fsync", watching_fsync)
+    monkeypatch.setattr(report_write.os, "fsync", watching_fsync)
     write_reports(builder.document(verdict="pass"), tmp_path, ["json"])
     assert seen == [doc]
     assert json.loads(path.read_text())["verdict"] == "pass"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody_sessions import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.sessions import (
     C2S_COLUMNS,
     S2S_COLUMNS,
     TITLES,

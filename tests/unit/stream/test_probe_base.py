@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import (
     Channel,
     Deadline,
     ProbeError,

@@ -5,8 +5,8 @@ import tracemalloc
 import pytest
 from fakes.xmpp_servers import BILLION_LAUGHS, PROCEED, features, server_header, stream_error
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import ProbeError
-from ansible_collections.xmpp.encryption.plugins.module_utils._xml_guard import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import ProbeError
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.xml_guard import (
     StreamClosed,
     StreamElement,
     StreamOpened,

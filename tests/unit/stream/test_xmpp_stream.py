@@ -35,12 +35,12 @@ from fakes.xmpp_servers import (
     stream_error,
 )
 
-from ansible_collections.xmpp.encryption.plugins.module_utils import _xmpp_stream
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe import stream as xmpp_stream
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import (
     Deadline,
     ProbeError,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._xmpp_stream import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.stream import (
     PipelineRefused,
     StartTlsMissing,
     StreamError,
@@ -94,7 +94,7 @@ def test_stream_headers():
 def test_quoteattr_is_saxutils_quoteattr(value):
     from xml.sax.saxutils import quoteattr
 
-    assert _xmpp_stream.quoteattr(value) == quoteattr(value)
+    assert xmpp_stream.quoteattr(value) == quoteattr(value)
 
 
 # --- well-behaved servers ------------------------------------------------------------------
@@ -760,7 +760,7 @@ async def test_dialback_result_verdicts(reply, required, refused, evidence):
     ],
 )
 def test_dialback_verdict_table(kind, condition, required, refused):
-    verdict, evidence = _xmpp_stream._dialback_verdict(kind, condition, required)
+    verdict, evidence = xmpp_stream._dialback_verdict(kind, condition, required)
     assert verdict is refused
     assert f"result type {kind}" in evidence
     assert condition in evidence
@@ -773,8 +773,8 @@ def test_dialback_condition_skips_the_text():
         f"<text xmlns='{stanzas}'>TLS first</text><policy-violation xmlns='{stanzas}'/>"
         "</error></result>"
     )
-    assert _xmpp_stream._dialback_condition(element) == "policy-violation"
-    assert _xmpp_stream._dialback_condition(ET.fromstring("<result type='invalid'/>")) == ""
+    assert xmpp_stream._dialback_condition(element) == "policy-violation"
+    assert xmpp_stream._dialback_condition(ET.fromstring("<result type='invalid'/>")) == ""
 
 
 async def test_verify_answered_with_policy_violation_is_a_refusal():
@@ -787,7 +787,7 @@ async def test_verify_answered_with_policy_violation_is_a_refusal():
 
 
 async def test_no_answer_at_all_waits_the_full_dialback_wait(monkeypatch):
-    monkeypatch.setattr(_xmpp_stream, "DIALBACK_WAIT", 0.6)
+    monkeypatch.setattr(xmpp_stream, "DIALBACK_WAIT", 0.6)
     result, _received, elapsed = await timed_dialback(behaviour_dialback(verify_reply=None))
     assert result.plaintext_refused is False
     assert "no refusal within 0.6 s" in result.plaintext_evidence

@@ -6,13 +6,13 @@ import asyncio
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._channels_ahead import (
-    DEPTH,
-    ChannelsAhead,
-)
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import (
     Channel,
     ProbeError,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.channels_ahead import (
+    DEPTH,
+    ChannelsAhead,
 )
 
 

@@ -6,13 +6,13 @@ import asyncio
 
 from tls_test_servers import FakeServer, connector, parse_client_hello, reset, server_hello
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import Deadline
-from ansible_collections.xmpp.encryption.plugins.module_utils._tls_scan import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import Deadline
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_scan import (
     CHECKS,
     MAX_SUITES_PER_HELLO,
     scan_tls,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._tls_wire import HRR_RANDOM
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_wire import HRR_RANDOM
 
 
 async def run(script, checks=CHECKS, seconds: float = 20.0):

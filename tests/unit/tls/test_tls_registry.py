@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._tls_registry import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._tls.registry import (
     GROUPS,
     SUITES,
     SUITES_BY_NAME,

@@ -9,17 +9,17 @@ import warnings
 import pytest
 from tls_test_servers import OpenSslServer, connector, server_context
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._channels_ahead import DEPTH
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import Deadline
-from ansible_collections.xmpp.encryption.plugins.module_utils._tls_registry import (
-    SUITES,
-    SUITES_BY_NAME,
-    VERSIONS,
-)
-from ansible_collections.xmpp.encryption.plugins.module_utils._tls_scan import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import Deadline
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.channels_ahead import DEPTH
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_scan import (
     CHECKS,
     chunks_for,
     scan_tls,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._tls.registry import (
+    SUITES,
+    SUITES_BY_NAME,
+    VERSIONS,
 )
 
 LEGACY = ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2")

@@ -8,29 +8,29 @@ import ssl
 import pytest
 from tls_test_servers import parse_client_hello, server_context, server_hello
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import (
     Deadline,
     ProbeError,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._tls13_handshake import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls13 import (
     read_encrypted_flight,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._tls_registry import (
-    GROUPS_BY_NAME,
-    SUITES,
-    TLS13_SUITES,
-)
-from ansible_collections.xmpp.encryption.plugins.module_utils._tls_scan import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_scan import (
     MAX_SUITES_PER_HELLO,
     chunks_for,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._tls_wire import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_wire import (
     HRR_RANDOM,
     TlsReader,
     build_client_hello,
     check_server_hello,
     parse_server_hello,
     read_server_hello,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._tls.registry import (
+    GROUPS_BY_NAME,
+    SUITES,
+    TLS13_SUITES,
 )
 
 

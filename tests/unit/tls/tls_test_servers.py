@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe_base import Channel
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import Channel
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._tlsa import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.tlsa import (
     TlsaError,
     TlsaRecord,
     association_data,

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509_check import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import (
     X509CheckError,
     check_certificate,
     load_trust_store,

@@ -1,0 +1,480 @@
+"""One endpoint, probed whole: features before TLS, the TLS scan, the certificate checks.
+
+``probe_endpoint`` runs the features probe and the TLS scan concurrently, under one overall
+deadline and a bound on concurrent connections to the server (HOSTILE 17), then checks the
+certificate chain the scan brought back. Every failure of the endpoint ends up in the result
+(``error`` when it could not be probed at all, ``problems`` for parts that failed): the only
+exceptions are for the caller's own mistakes (``ValueError``, ``X509CheckError``).
+The TLS scan and certificate modules guard their cryptography imports: a module fails with
+``_x509.read.cryptography_problem()`` before probing when the library is missing or too old.
+
+Once this probe has seen the server offer STARTTLS, further scan connections pipeline their
+``<starttls/>`` with the stream header (XEP-0305, one round trip less each); the first
+refusal turns that off for the rest of the endpoint and the attempt is made again plainly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import (
+    Channel,
+    Deadline,
+    ProbeError,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.stream import (
+    STREAMS,
+    TLS_MODES,
+    FeaturesResult,
+    PipelineRefused,
+    open_channel,
+    probe_features,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_scan import (
+    TlsScanResult,
+    scan_tls,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.xml_guard import (
+    DEFAULT_BYTE_CAP,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import (
+    CertificateReport,
+    X509CheckError,
+    check_certificate,
+    load_trust_store,
+)
+
+CHECKS = ("features", "versions", "suites", "groups", "certificate")
+# What each of our checks asks of the TLS scan.
+SCAN_CHECKS: Mapping[str, frozenset[str]] = {
+    "versions": frozenset({"versions", "compression"}),
+    "suites": frozenset({"suites", "forward_secrecy"}),
+    "groups": frozenset({"groups"}),
+    "certificate": frozenset({"certificate"}),
+}
+DEFAULT_PORTS: Mapping[tuple[str, str], int] = {
+    ("c2s", "starttls"): 5222,
+    ("s2s", "starttls"): 5269,
+    ("c2s", "direct"): 5223,
+    ("s2s", "direct"): 5270,
+}
+ALPN = {"c2s": "xmpp-client", "s2s": "xmpp-server"}  # XEP-0368
+# A refusal right after earlier connections worked looks like a rate limit: back off, retry.
+RETRYABLE = frozenset({"connect-refused", "reset", "closed"})
+MAX_RETRIES = 2
+FIRST_BACKOFF = 0.5
+GRACE = 1.0  # the whole probe gets this much past its deadline before it is cut off
+
+
+@dataclass(frozen=True)
+class EndpointTarget:
+    host: str
+    port: int
+    domain: str
+    stream: str = "c2s"
+    tls_mode: str = "starttls"
+
+    def __post_init__(self) -> None:
+        if self.stream not in STREAMS:
+            raise ValueError(f"stream must be one of {STREAMS}, not {self.stream!r}")
+        if self.tls_mode not in TLS_MODES:
+            raise ValueError(f"tls_mode must be one of {TLS_MODES}, not {self.tls_mode!r}")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port must be 1-65535, not {self.port}")
+        if not self.host or not self.domain:
+            raise ValueError("host and domain must not be empty")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "domain": self.domain,
+            "stream": self.stream,
+            "tls_mode": self.tls_mode,
+        }
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    timeout: float = 60.0
+    connect_timeout: float = 5.0
+    phase_timeout: float = 10.0
+    ca_path: str | None = None
+    max_connections: int = 5
+    checks: frozenset[str] = frozenset(CHECKS)
+    byte_cap: int = DEFAULT_BYTE_CAP
+    pipeline: bool = True
+
+    def __post_init__(self) -> None:
+        unknown = self.checks - set(CHECKS)
+        if unknown:
+            raise ValueError(f"unknown checks {sorted(unknown)}; choose from {list(CHECKS)}")
+        if self.max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+        if self.timeout <= 0 or self.connect_timeout <= 0 or self.phase_timeout <= 0:
+            raise ValueError("timeouts must be positive")
+
+
+@dataclass(frozen=True)
+class EndpointResult:
+    target: EndpointTarget
+    features: FeaturesResult | None = None
+    starttls_injection: bool | None = None
+    tls: TlsScanResult | None = None
+    certificate: CertificateReport | None = None
+    handshakes: int = 0
+    pipelined: int = 0
+    retries: int = 0
+    elapsed: float = 0.0
+    error: ProbeError | None = None
+    problems: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        """The plain data ``tls_info`` returns (see its RETURN documentation)."""
+        feats = self.features
+        return {
+            "endpoint": self.target.as_dict(),
+            "features": _features_dict(feats) if feats else None,
+            "plaintext_refused": feats.plaintext_refused if feats else None,
+            "plaintext_evidence": feats.plaintext_evidence if feats else None,
+            "starttls_injection": self.starttls_injection,
+            "tls": _tls_dict(self.tls) if self.tls else None,
+            "certificate": self.certificate.as_dict() if self.certificate else None,
+            "handshakes": self.handshakes,
+            "pipelined": self.pipelined,
+            "retries": self.retries,
+            "elapsed": round(self.elapsed, 3),
+            "error": {"code": self.error.code, "message": self.error.message}
+            if self.error
+            else None,
+            "problems": list(self.problems),
+        }
+
+
+def _features_dict(feats: FeaturesResult) -> dict[str, Any]:
+    out = feats.as_dict()
+    out.pop("plaintext_refused")
+    out.pop("plaintext_evidence")
+    return out
+
+
+def _tls_dict(tls: TlsScanResult) -> dict[str, Any]:
+    groups = list(dict.fromkeys(tls.groups + tls.groups_tls12))
+    return {
+        "versions": dict(tls.versions),
+        "cipher_suites": {k: list(v) for k, v in tls.suites.items()},
+        "server_preference": dict(tls.server_preference),
+        "groups": groups,
+        "groups_tls13": list(tls.groups),
+        "groups_tls12": list(tls.groups_tls12),
+        "min_dh_bits": tls.dh_bits,
+        "min_kex_bits": tls.min_kex_bits,
+        "forward_secrecy": tls.forward_secrecy,
+        "compression": tls.compression,
+        "certificate_version": tls.certificate_version,
+        "certificate_request": tls.certificate_request,
+        "alpn": tls.alpn,
+        "complete": tls.complete,
+        "anomalies": list(tls.anomalies),
+    }
+
+
+@dataclass(frozen=True)
+class _LimitedChannel(Channel):
+    """A channel that gives its connection slot back when it is closed."""
+
+    on_close: Callable[[], None] = lambda: None
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self.on_close()
+
+
+def _once(fn: Callable[[], None]) -> Callable[[], None]:
+    done = False
+
+    def call() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            fn()
+
+    return call
+
+
+class _Connections:
+    """The connection factory handed to the TLS scan: bounded, counted, retried politely."""
+
+    def __init__(
+        self,
+        target: EndpointTarget,
+        options: ProbeOptions,
+        deadline: Deadline,
+        limiter: asyncio.Semaphore,
+    ) -> None:
+        self.target, self.options, self.deadline, self.limiter = target, options, deadline, limiter
+        self.opened = 0
+        self.retries = 0
+        self.succeeded = 0
+        self.injected: list[bytes] = []
+        # Pipelining waits until this probe saw STARTTLS offered, and stops at a refusal.
+        self.starttls_seen = False
+        self.pipelined = 0
+        self.pipeline_refused: PipelineRefused | None = None
+        self.live: dict[int, _LimitedChannel] = {}
+
+    async def slot(self) -> Callable[[], None]:
+        if self.limiter.locked():  # a timer only for a wait that can happen
+            await self.deadline.run(self.limiter.acquire(), "waiting for a connection slot")
+        else:
+            await self.limiter.acquire()
+        return _once(self.limiter.release)
+
+    def pipelining(self) -> bool:
+        return (
+            self.options.pipeline
+            and self.target.tls_mode == "starttls"
+            and self.starttls_seen
+            and self.pipeline_refused is None
+        )
+
+    async def __call__(self) -> Channel:
+        backoff = FIRST_BACKOFF
+        while True:
+            release = await self.slot()
+            self.opened += 1
+            t, o = self.target, self.options
+            pipeline = self.pipelining()
+            try:
+                channel, features = await open_channel(
+                    t.host,
+                    t.port,
+                    t.domain,
+                    t.stream,
+                    t.tls_mode,
+                    deadline=self.deadline,
+                    connect_timeout=o.connect_timeout,
+                    phase_timeout=o.phase_timeout,
+                    byte_cap=o.byte_cap,
+                    pipeline=pipeline,
+                )
+            except PipelineRefused as exc:
+                release()
+                self.pipeline_refused = self.pipeline_refused or exc
+                continue  # the same attempt again, the ordinary way
+            except ProbeError as exc:
+                release()
+                polite = exc.code in RETRYABLE and self.succeeded and self.retries < MAX_RETRIES
+                if not polite or self.deadline.remaining() <= backoff:
+                    raise
+                self.retries += 1
+                await asyncio.sleep(backoff)
+                backoff *= 2
+                continue
+            except BaseException:
+                release()
+                raise
+            self.succeeded += 1
+            self.pipelined += int(pipeline)
+            self.starttls_seen = self.starttls_seen or features is not None
+            if channel.injected:
+                self.injected.append(channel.injected)
+            return self._track(channel, release)
+
+    def _track(self, channel: Channel, release: Callable[[], None]) -> _LimitedChannel:
+        key = id(channel)
+
+        def closed() -> None:
+            release()
+            self.live.pop(key, None)
+
+        limited = _LimitedChannel(channel.reader, channel.writer, channel.injected, closed)
+        self.live[key] = limited
+        return limited
+
+    async def close_all(self) -> None:
+        for channel in list(self.live.values()):
+            await channel.close()
+
+
+async def probe_endpoint(
+    target: EndpointTarget,
+    options: ProbeOptions,
+    *,
+    limiter: asyncio.Semaphore | None = None,
+) -> EndpointResult:
+    """Probe one endpoint. ``limiter`` lets callers share one bound across a server's ports."""
+    started = time.monotonic()
+    deadline = Deadline.after(options.timeout)
+    limiter = limiter or asyncio.Semaphore(options.max_connections)
+    conns = _Connections(target, options, deadline, limiter)
+    scan_checks = frozenset().union(*(SCAN_CHECKS[c] for c in options.checks if c in SCAN_CHECKS))
+    want_features = "features" in options.checks and target.tls_mode == "starttls"
+    problems: list[str] = []
+    features_calls = 0
+
+    async def features() -> FeaturesResult | ProbeError | None:
+        nonlocal features_calls
+        if not want_features:
+            return None
+        try:
+            release = await conns.slot()
+        except ProbeError as exc:
+            return exc
+        features_calls += 1
+        try:
+            result = await probe_features(
+                target.host,
+                target.port,
+                target.domain,
+                target.stream,
+                deadline=deadline,
+                connect_timeout=options.connect_timeout,
+                phase_timeout=options.phase_timeout,
+                byte_cap=options.byte_cap,
+            )
+        except ProbeError as exc:
+            return exc
+        finally:
+            release()
+        conns.starttls_seen = conns.starttls_seen or result.starttls_offered
+        return result
+
+    async def tls() -> TlsScanResult | None:
+        if not scan_checks:
+            return None
+        return await scan_tls(
+            conns,
+            sni=target.domain,
+            checks=scan_checks,
+            deadline=deadline,
+            alpn=ALPN[target.stream] if target.tls_mode == "direct" else None,
+        )
+
+    try:
+        feats, scan = await asyncio.wait_for(
+            asyncio.gather(features(), tls()), deadline.remaining() + GRACE
+        )
+    except TimeoutError:
+        feats, scan = ProbeError("deadline", "the probe did not finish in time"), None
+        problems.append("the probe was cut off at its deadline")
+    finally:
+        await conns.close_all()
+
+    error: ProbeError | None = None
+    if isinstance(feats, ProbeError):
+        problems.append(f"features: {feats}")
+        if scan is None:
+            error = feats  # nothing else was probed: the endpoint could not be probed
+        feats = None
+    if scan is not None:
+        problems += [f"tls: {a}" for a in scan.anomalies]
+        if scan.error_code:
+            error = ProbeError(scan.error_code, scan.error or scan.error_code)
+    if conns.pipeline_refused:
+        problems.append(
+            f"pipelining: {conns.pipeline_refused.message}; the endpoint's other connections"
+            " waited for the features"
+        )
+    certificate = await _certificate(scan, target, options, problems)
+    return EndpointResult(
+        target=target,
+        features=feats,
+        starttls_injection=_injection(target, conns),
+        tls=scan,
+        certificate=certificate,
+        handshakes=conns.opened + features_calls,
+        pipelined=conns.pipelined,
+        retries=conns.retries,
+        elapsed=time.monotonic() - started,
+        error=error,
+        problems=tuple(problems),
+    )
+
+
+def _injection(target: EndpointTarget, conns: _Connections) -> bool | None:
+    if target.tls_mode != "starttls" or not conns.succeeded:
+        return None  # nothing was negotiated, so nothing could be injected
+    return bool(conns.injected)
+
+
+async def _certificate(
+    scan: TlsScanResult | None,
+    target: EndpointTarget,
+    options: ProbeOptions,
+    problems: list[str],
+) -> CertificateReport | None:
+    if "certificate" not in options.checks or scan is None or not scan.chain_der:
+        return None
+    # Off the event loop: reading a trust store and verifying signatures is blocking work.
+    return await asyncio.to_thread(
+        check_certificate,
+        scan.chain_der,
+        domain=target.domain,
+        stream=target.stream,
+        ca_path=options.ca_path,
+        tls_mode=target.tls_mode,
+    )
+
+
+def default_port(stream: str, tls_mode: str) -> int:
+    try:
+        return DEFAULT_PORTS[(stream, tls_mode)]
+    except KeyError:
+        raise ValueError(f"no default port for stream {stream!r} with {tls_mode!r}") from None
+
+
+def run_probe(params: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``tls_info`` does with its (already validated) parameters: one blocking probe.
+
+    Raises ``ValueError`` or ``X509CheckError`` for bad input only.
+    """
+
+    def given(name: str, default: Any) -> Any:
+        value = params.get(name)
+        return default if value is None else value
+
+    stream, tls_mode, host = given("stream", "c2s"), given("tls_mode", "starttls"), params["host"]
+    port = params.get("port")
+    target = EndpointTarget(
+        host=host,
+        port=default_port(stream, tls_mode) if port is None else port,
+        domain=given("domain", host),
+        stream=stream,
+        tls_mode=tls_mode,
+    )
+    options = ProbeOptions(
+        timeout=float(given("timeout", 60)),
+        connect_timeout=float(given("connect_timeout", 5)),
+        ca_path=params.get("ca_path"),
+        max_connections=int(given("max_connections", 5)),
+        checks=frozenset(given("checks", CHECKS)),
+        pipeline=bool(given("pipelining", True)),
+    )
+    if options.ca_path is not None and "certificate" in options.checks:
+        _check_ca_path(options.ca_path)
+    return asyncio.run(probe_endpoint(target, options)).as_dict()
+
+
+def _check_ca_path(ca_path: str) -> None:
+    """Fail on a bad trust store before probing, not after a minute of scanning."""
+    load_trust_store(ca_path)
+
+
+__all__ = [
+    "CHECKS",
+    "DEFAULT_PORTS",
+    "EndpointResult",
+    "EndpointTarget",
+    "ProbeOptions",
+    "X509CheckError",
+    "default_port",
+    "probe_endpoint",
+    "run_probe",
+]
