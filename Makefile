@@ -25,7 +25,7 @@ export PY_COLORS ?= 0
 help:
 	@echo "make demo      the lab taken from its legacy state through the rollout"
 	@echo "make test      lint, sanity, unit and integration tests, the demo, Molecule"
-	@echo "make lint      ruff, yamllint, ansible-lint (production profile)"
+	@echo "make lint      ruff, yamllint, ansible-lint (production profile), the layer check"
 	@echo "make sanity    ansible-test sanity on a clean copy of the collection"
 	@echo "make unit      pytest tests/unit"
 	@echo "make integration   the prober against sslyze on the lab"
@@ -72,6 +72,7 @@ lint: venv
 	ruff format --check .
 	yamllint --strict .
 	ansible-lint --profile production
+	python scripts/check_layers.py
 
 sanity: venv
 	scripts/sanity.sh
