@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Fail when a module_utils package imports one above it, or a managed-node module ships the prober.
 
 The layers are the map of docs/architecture.md: a package may import its own files and the
@@ -7,7 +6,7 @@ backend or check has one obvious place. The modules that run on managed servers 
 controller-side code (prober, grading, reports, fleet): AnsiballZ ships whatever a module
 imports, however indirectly, to every server it runs on.
 
-Usage: scripts/check_layers.py [REPO]   (exit 1 with one line per violation)
+Usage: python scripts/check_layers.py [REPO]   (exit 1 with one line per violation)
 """
 
 from __future__ import annotations
