@@ -1,0 +1,162 @@
+"""The two modules end to end through AnsibleModule (argument spec, glue, exit and fail)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from cryptography.hazmat.primitives import serialization
+
+from ansible_collections.xmpp.encryption.plugins.modules import certificate_check, certificate_plan
+from ansible_collections.xmpp.encryption.tests.unit.support.pki import NOW, make_key, make_pki
+
+
+def run_module(module, args: dict, capsys) -> tuple[int, dict]:
+    with patch_module_args(args), pytest.raises(SystemExit) as exited:
+        module.main()
+    return exited.value.code, json.loads(capsys.readouterr().out)
+
+
+def test_plan_module_returns_names_and_key(capsys):
+    rc, out = run_module(
+        certificate_plan,
+        {
+            "domains": ["example.org", {"name": "bücher.example", "subdomains": ["upload"]}],
+            "subdomains": ["conference"],
+            "ca": "internal",
+            "host": "xmpp1",
+            "_ansible_check_mode": True,
+        },
+        capsys,
+    )
+    assert rc == 0
+    assert out["changed"] is False
+    (cert,) = out["certificates"]
+    assert cert["name"] == "xmpp1"
+    assert cert["common_name"] == "example.org"
+    assert "upload.xn--bcher-kva.example" in cert["dns_names"]
+    assert "_xmpp-server.conference.example.org" in cert["srv_ids"]
+    assert "otherName:1.3.6.1.5.5.7.8.5;UTF8:bücher.example" in cert["subject_alt_name"]
+    assert out["key"] == {
+        "type": "ecdsa",
+        "size": 256,
+        "privatekey_args": {"type": "ECC", "curve": "secp256r1"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"domains": []}, "domains: [] is empty"),
+        ({"domains": ["ok.example", "bad_one.example"]}, "domains[1]: 'bad_one.example'"),
+        ({"domains": ["example.org"], "key_type": "rsa", "key_size": 1024}, "1024"),
+    ],
+)
+def test_plan_module_fails_with_the_bad_entry(capsys, args, message):
+    rc, out = run_module(certificate_plan, args, capsys)
+    assert rc == 1
+    assert out["failed"] is True
+    assert message in out["msg"]
+
+
+def test_check_module_accepts_a_good_import(tmp_path, capsys):
+    paths = make_pki().write(tmp_path)
+    rc, out = run_module(
+        certificate_check,
+        {
+            "certificate_path": str(paths["cert"]),
+            "chain_path": str(paths["chain"]),
+            "private_key_path": str(paths["key"]),
+            "ca_path": str(paths["root"]),
+            "dns_names": ["example.org", "conference.example.org"],
+            "_ansible_check_mode": True,
+        },
+        capsys,
+    )
+    assert rc == 0, out
+    assert out["valid"] is True
+    assert out["changed"] is False
+    assert out["trusted"] is True
+    assert out["problems"] == []
+    # "warnings" is a key Ansible itself reads (as strings to display): ours must not use it.
+    assert [a["code"] for a in out["advisories"]] == []
+    assert out["days_left"] in (89, 90)
+    assert len(out["fingerprint"].split(":")) == 32
+
+
+def test_check_module_refuses_listing_every_problem(tmp_path, capsys):
+    pki = make_pki(not_before=NOW - timedelta(days=100), not_after=NOW - timedelta(days=1))
+    paths = pki.write(tmp_path, order=(pki.root,))
+    key_text = (
+        make_key()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    rc, out = run_module(
+        certificate_check,
+        {
+            "certificate_path": str(paths["cert"]),
+            "chain_path": str(paths["chain"]),
+            "private_key_content": key_text,
+            "ca_path": str(paths["root"]),
+            "dns_names": ["example.org", "upload.example.org"],
+        },
+        capsys,
+    )
+    assert rc == 1
+    assert out["msg"].startswith("certificate refused: ")
+    assert {p["code"] for p in out["problems"]} == {
+        "key-mismatch",
+        "chain-incomplete",
+        "expired",
+        "names-missing",
+    }
+    assert out["missing_names"] == ["DNS-ID:upload.example.org"]
+    # The key content is never echoed back (no_log masks it and the module never returns it).
+    assert key_text.splitlines()[1] not in json.dumps(out)
+
+
+def test_check_module_can_only_report(tmp_path, capsys):
+    paths = make_pki().write(tmp_path)
+    rc, out = run_module(
+        certificate_check,
+        {
+            "certificate_path": str(paths["cert"]),
+            "dns_names": ["upload.example.org"],
+            "fail_on_problems": False,
+        },
+        capsys,
+    )
+    assert rc == 0
+    assert out["valid"] is False
+    assert [p["code"] for p in out["problems"]] == ["names-missing"]
+    assert out["trusted"] is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"dns_names": ["*.example.org"]}, "dns_names[0]"),
+        ({"min_rsa_bits": 1024}, "at least 2048"),
+        ({"ca_path": "/nonexistent/ca.pem"}, "ca_path /nonexistent/ca.pem: cannot read"),
+    ],
+)
+def test_check_module_rejects_bad_arguments(tmp_path, capsys, extra, message):
+    paths = make_pki().write(tmp_path)
+    rc, out = run_module(
+        certificate_check, {"certificate_path": str(paths["cert"]), **extra}, capsys
+    )
+    assert rc == 1
+    assert message in out["msg"]
+
+
+def test_check_module_needs_a_certificate(capsys):
+    rc, out = run_module(certificate_check, {"dns_names": ["example.org"]}, capsys)
+    assert rc == 1
+    assert "certificate_path" in out["msg"]

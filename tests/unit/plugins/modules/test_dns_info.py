@@ -1,0 +1,85 @@
+"""dns_info run as Ansible runs a module: a separate Python process with an arguments file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.xmpp.encryption.plugins.modules import dns_info
+from ansible_collections.xmpp.encryption.tests.unit.support.fakes.dns_lab import Lab
+
+REPO = Path(__file__).resolve().parents[4]
+COLLECTIONS = REPO / ".build" / "collections"
+MODULE = "ansible_collections.xmpp.encryption.plugins.modules.dns_info"
+
+
+def run_module(args: dict, tmp_path: Path) -> dict:
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"_ansible_check_mode": True, **args}}))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ansible_collections.xmpp.encryption.plugins.modules.dns_info",
+            str(args_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(COLLECTIONS), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    return json.loads(proc.stdout)
+
+
+def test_module_reports_the_domain(lab: Lab, tmp_path: Path) -> None:
+    result = run_module(
+        {
+            "domain": "c.lab.test",
+            "nameservers": ["127.0.0.1"],
+            "port": lab.server.port,
+            "trust_anchor": str(lab.anchor),
+            "timeout": 0.5,
+        },
+        tmp_path,
+    )
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False
+    assert result["domain"] == "c.lab.test."
+    client = result["services"]["_xmpp-client._tcp"]
+    assert client["status"] == "records"
+    assert client["dnssec"]["status"] == "secure"
+    assert client["targets"][0]["addresses"]["cname"] == "real.c.lab.test."
+    assert any(f.startswith("srv-target-cname") for f in result["findings"])
+
+
+def test_module_matches_tlsa_and_fails_cleanly(lab: Lab, tmp_path: Path) -> None:
+    base = {"nameservers": ["127.0.0.1"], "port": lab.server.port, "trust_anchor": str(lab.anchor)}
+    ok = run_module(
+        {**base, "domain": "a.lab.test", "certificate": lab.cert_pem.decode()}, tmp_path
+    )
+    assert ok["tlsa_matched"] is True
+    bad = run_module(
+        {**base, "domain": "a.lab.test", "trust_anchor": str(tmp_path / "none")}, tmp_path
+    )
+    assert bad["failed"] is True
+    assert "trust anchor" in bad["msg"]
+
+
+def test_documentation_matches_the_argument_spec() -> None:
+    doc = yaml.safe_load(dns_info.DOCUMENTATION)
+    yaml.safe_load(dns_info.EXAMPLES)
+    ret = yaml.safe_load(dns_info.RETURN)
+    assert set(doc["options"]) == {
+        "domain",
+        "nameservers",
+        "port",
+        "trust_anchor",
+        "timeout",
+        "certificate",
+    }
+    assert {"domain", "dnssec", "services", "findings", "tlsa_matched", "queries"} <= set(ret)

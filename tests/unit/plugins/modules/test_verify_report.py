@@ -1,0 +1,116 @@
+"""verify_report end to end: through AnsibleModule, and once through a real ansible-playbook."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.xmpp.encryption.plugins.modules import verify_report
+from ansible_collections.xmpp.encryption.tests.unit.support.builders import report as builder
+
+REPO = Path(__file__).resolve().parents[4]
+
+
+def run(args: dict, capsys) -> tuple[int, dict]:
+    with patch_module_args(args), pytest.raises(SystemExit) as exited:
+        verify_report.main()
+    return exited.value.code, json.loads(capsys.readouterr().out)
+
+
+def args(dest: Path, **more) -> dict:
+    return {
+        "results": builder.fleet(),
+        "dest": str(dest),
+        "policy": builder.POLICY,
+        "started": builder.STARTED,
+        "finished": builder.FINISHED,
+        "collection_version": "0.1.0",
+        **more,
+    }
+
+
+def test_writes_reports_then_is_idempotent(tmp_path, capsys):
+    rc, out = run(args(tmp_path / "r"), capsys)
+    assert rc == 0
+    assert out["changed"] is True
+    assert out["verdict"] == "fail"
+    assert out["counts"]["domains"] == 4
+    assert set(out["paths"]) == {"json", "junit", "html", "markdown"}
+    for path in out["paths"].values():
+        assert Path(path).is_file()
+    doc = json.loads(Path(out["paths"]["json"]).read_text())
+    assert doc["collection_version"] == "0.1.0"
+    assert doc["policy"] == builder.POLICY
+
+    rc, again = run(args(tmp_path / "r"), capsys)
+    assert rc == 0
+    assert again["changed"] is False
+    assert again["changed_formats"] == []
+
+
+def test_check_mode_writes_nothing(tmp_path, capsys):
+    rc, out = run(args(tmp_path / "r", formats=["html"], _ansible_check_mode=True), capsys)
+    assert rc == 0
+    assert out["changed"] is True
+    assert out["paths"] == {"html": str(tmp_path / "r" / "report.html")}
+    assert not (tmp_path / "r").exists()
+
+
+def test_bad_results_fail_with_a_message(tmp_path, capsys):
+    rc, out = run(args(tmp_path, results=[{"domain": "x.example"}]), capsys)
+    assert rc == 1
+    assert out["failed"] is True
+    assert "x.example" in out["msg"]
+    assert "has no grade" in out["msg"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_real_playbook_run(tmp_path):
+    """Ansible packs the module and its module_utils and runs it: the imports hold."""
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(builder.fleet()))
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        f"""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - xmpp.encryption.verify_report:
+        results: "{{{{ lookup('file', '{results}') | from_json }}}}"
+        dest: "{tmp_path / "out"}"
+        formats: [json, markdown]
+        verdict: fail
+      register: report
+    - ansible.builtin.assert:
+        that:
+          - report is changed
+          - report.counts.domains == 4
+          - report.paths.markdown is file
+"""
+    )
+    env = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"),
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "tmp"),
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), str(playbook)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "out" / "report.md").read_text().startswith("### ❌")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.json", "report.md"]
