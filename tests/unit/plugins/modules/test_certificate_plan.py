@@ -6,20 +6,14 @@ import json
 from datetime import timedelta
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.xmpp.encryption.plugins.modules import certificate_check, certificate_plan
+from ansible_collections.xmpp.encryption.tests.unit.support.modules import run_module
 from ansible_collections.xmpp.encryption.tests.unit.support.pki import NOW, make_key, make_pki
 
 
-def run_module(module, args: dict, capsys) -> tuple[int, dict]:
-    with patch_module_args(args), pytest.raises(SystemExit) as exited:
-        module.main()
-    return exited.value.code, json.loads(capsys.readouterr().out)
-
-
-def test_plan_module_returns_names_and_key(capsys):
+def test_plan_module_returns_names_and_key():
     rc, out = run_module(
         certificate_plan,
         {
@@ -29,7 +23,6 @@ def test_plan_module_returns_names_and_key(capsys):
             "host": "xmpp1",
             "_ansible_check_mode": True,
         },
-        capsys,
     )
     assert rc == 0
     assert out["changed"] is False
@@ -54,14 +47,14 @@ def test_plan_module_returns_names_and_key(capsys):
         ({"domains": ["example.org"], "key_type": "rsa", "key_size": 1024}, "1024"),
     ],
 )
-def test_plan_module_fails_with_the_bad_entry(capsys, args, message):
-    rc, out = run_module(certificate_plan, args, capsys)
+def test_plan_module_fails_with_the_bad_entry(args, message):
+    rc, out = run_module(certificate_plan, args)
     assert rc == 1
     assert out["failed"] is True
     assert message in out["msg"]
 
 
-def test_check_module_accepts_a_good_import(tmp_path, capsys):
+def test_check_module_accepts_a_good_import(tmp_path):
     paths = make_pki().write(tmp_path)
     rc, out = run_module(
         certificate_check,
@@ -73,7 +66,6 @@ def test_check_module_accepts_a_good_import(tmp_path, capsys):
             "dns_names": ["example.org", "conference.example.org"],
             "_ansible_check_mode": True,
         },
-        capsys,
     )
     assert rc == 0, out
     assert out["valid"] is True
@@ -86,7 +78,7 @@ def test_check_module_accepts_a_good_import(tmp_path, capsys):
     assert len(out["fingerprint"].split(":")) == 32
 
 
-def test_check_module_refuses_listing_every_problem(tmp_path, capsys):
+def test_check_module_refuses_listing_every_problem(tmp_path):
     pki = make_pki(not_before=NOW - timedelta(days=100), not_after=NOW - timedelta(days=1))
     paths = pki.write(tmp_path, order=(pki.root,))
     key_text = (
@@ -107,7 +99,6 @@ def test_check_module_refuses_listing_every_problem(tmp_path, capsys):
             "ca_path": str(paths["root"]),
             "dns_names": ["example.org", "upload.example.org"],
         },
-        capsys,
     )
     assert rc == 1
     assert out["msg"].startswith("certificate refused: ")
@@ -122,7 +113,7 @@ def test_check_module_refuses_listing_every_problem(tmp_path, capsys):
     assert key_text.splitlines()[1] not in json.dumps(out)
 
 
-def test_check_module_can_only_report(tmp_path, capsys):
+def test_check_module_can_only_report(tmp_path):
     paths = make_pki().write(tmp_path)
     rc, out = run_module(
         certificate_check,
@@ -131,7 +122,6 @@ def test_check_module_can_only_report(tmp_path, capsys):
             "dns_names": ["upload.example.org"],
             "fail_on_problems": False,
         },
-        capsys,
     )
     assert rc == 0
     assert out["valid"] is False
@@ -147,16 +137,14 @@ def test_check_module_can_only_report(tmp_path, capsys):
         ({"ca_path": "/nonexistent/ca.pem"}, "ca_path /nonexistent/ca.pem: cannot read"),
     ],
 )
-def test_check_module_rejects_bad_arguments(tmp_path, capsys, extra, message):
+def test_check_module_rejects_bad_arguments(tmp_path, extra, message):
     paths = make_pki().write(tmp_path)
-    rc, out = run_module(
-        certificate_check, {"certificate_path": str(paths["cert"]), **extra}, capsys
-    )
+    rc, out = run_module(certificate_check, {"certificate_path": str(paths["cert"]), **extra})
     assert rc == 1
     assert message in out["msg"]
 
 
-def test_check_module_needs_a_certificate(capsys):
-    rc, out = run_module(certificate_check, {"dns_names": ["example.org"]}, capsys)
+def test_check_module_needs_a_certificate():
+    rc, out = run_module(certificate_check, {"dns_names": ["example.org"]})
     assert rc == 1
     assert "certificate_path" in out["msg"]

@@ -1,43 +1,19 @@
-"""dns_info run as Ansible runs a module: a separate Python process with an arguments file."""
+"""dns_info through AnsibleModule against the fake DNS lab, in check mode as it always runs."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from ansible_collections.xmpp.encryption.plugins.modules import dns_info
 from ansible_collections.xmpp.encryption.tests.unit.support.fakes.dns_lab import Lab
-
-REPO = Path(__file__).resolve().parents[4]
-COLLECTIONS = REPO / ".build" / "collections"
-MODULE = "ansible_collections.xmpp.encryption.plugins.modules.dns_info"
+from ansible_collections.xmpp.encryption.tests.unit.support.modules import run_module
 
 
-def run_module(args: dict, tmp_path: Path) -> dict:
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"_ansible_check_mode": True, **args}}))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ansible_collections.xmpp.encryption.plugins.modules.dns_info",
-            str(args_file),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PYTHONPATH": str(COLLECTIONS), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
-    return json.loads(proc.stdout)
-
-
-def test_module_reports_the_domain(lab: Lab, tmp_path: Path) -> None:
-    result = run_module(
+def test_module_reports_the_domain(lab: Lab) -> None:
+    _, result = run_module(
+        dns_info,
         {
             "domain": "c.lab.test",
             "nameservers": ["127.0.0.1"],
@@ -45,7 +21,7 @@ def test_module_reports_the_domain(lab: Lab, tmp_path: Path) -> None:
             "trust_anchor": str(lab.anchor),
             "timeout": 0.5,
         },
-        tmp_path,
+        check=True,
     )
     assert result.get("failed") is not True, result
     assert result["changed"] is False
@@ -59,12 +35,14 @@ def test_module_reports_the_domain(lab: Lab, tmp_path: Path) -> None:
 
 def test_module_matches_tlsa_and_fails_cleanly(lab: Lab, tmp_path: Path) -> None:
     base = {"nameservers": ["127.0.0.1"], "port": lab.server.port, "trust_anchor": str(lab.anchor)}
-    ok = run_module(
-        {**base, "domain": "a.lab.test", "certificate": lab.cert_pem.decode()}, tmp_path
+    _, ok = run_module(
+        dns_info, {**base, "domain": "a.lab.test", "certificate": lab.cert_pem.decode()}, check=True
     )
     assert ok["tlsa_matched"] is True
-    bad = run_module(
-        {**base, "domain": "a.lab.test", "trust_anchor": str(tmp_path / "none")}, tmp_path
+    _, bad = run_module(
+        dns_info,
+        {**base, "domain": "a.lab.test", "trust_anchor": str(tmp_path / "none")},
+        check=True,
     )
     assert bad["failed"] is True
     assert "trust anchor" in bad["msg"]

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.xmpp.encryption.plugins.modules import prosody_config, prosody_config_info
+from ansible_collections.xmpp.encryption.tests.unit.support.modules import run_module
 
 
-def run(module, capsys, args: dict, check: bool = False, diff: bool = False) -> dict:
-    payload = {"ANSIBLE_MODULE_ARGS": {**args, "_ansible_check_mode": check, "_ansible_diff": diff}}
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps(payload))
-    basic._ANSIBLE_PROFILE = "legacy"
-    with pytest.raises(SystemExit):
-        module.main()
-    return json.loads(capsys.readouterr().out)
-
-
-def test_check_mode_and_diff_write_nothing(fixture_copy, capsys) -> None:
+def test_check_mode_and_diff_write_nothing(fixture_copy) -> None:
     main = fixture_copy("debian") / "prosody.cfg.lua"
     before = main.read_bytes()
     args = {"path": str(main), "settings": {"s2s_secure_auth": True}, "backup": True}
-    result = run(prosody_config, capsys, args, check=True, diff=True)
+    _, result = run_module(prosody_config, args, check=True, diff=True)
     assert result["changed"] is True
     assert main.read_bytes() == before
     assert "backup_file" not in result
@@ -44,7 +31,7 @@ def test_check_mode_and_diff_write_nothing(fixture_copy, capsys) -> None:
     ]
 
 
-def test_apply_backup_then_idempotent(fixture_copy, capsys) -> None:
+def test_apply_backup_then_idempotent(fixture_copy) -> None:
     main = fixture_copy("debian") / "prosody.cfg.lua"
     before = main.read_bytes()
     args = {
@@ -54,37 +41,37 @@ def test_apply_backup_then_idempotent(fixture_copy, capsys) -> None:
         "backup": True,
         "validate": "luac5.4 -p %s",
     }
-    result = run(prosody_config, capsys, args)
+    _, result = run_module(prosody_config, args)
     included = main.parent / "conf.d" / "example.org.cfg.lua"
     assert result["changed"] is True
     assert result["files"] == [str(included)]
     assert Path(result["backup_file"]).read_text().startswith("-- Domain added")
     assert main.read_bytes() == before
     assert "\tc2s_require_encryption = true\n" in included.read_text()
-    again = run(prosody_config, capsys, args)
+    _, again = run_module(prosody_config, args)
     assert again["changed"] is False
     assert again["changes"] == []
 
 
-def test_failures_carry_file_line_and_validator_output(fixture_copy, capsys) -> None:
+def test_failures_carry_file_line_and_validator_output(fixture_copy) -> None:
     bad = fixture_copy("bad/unclosed_table.cfg.lua")
-    result = run(prosody_config, capsys, {"path": str(bad), "settings": {"a": 1}})
+    _, result = run_module(prosody_config, {"path": str(bad), "settings": {"a": 1}})
     assert result["failed"] is True
     assert result["line"] == 6
     assert result["msg"].startswith(f"{bad}:6: ")
     good = fixture_copy("multi.cfg.lua")
     before = good.read_bytes()
     args = {"path": str(good), "settings": {"a": 1}, "validate": "sh -c 'echo nope >&2; exit 3' %s"}
-    result = run(prosody_config, capsys, args)
+    _, result = run_module(prosody_config, args)
     assert result["failed"] is True
     assert result["rc"] == 3
     assert result["stderr"] == "nope\n"
     assert good.read_bytes() == before
 
 
-def test_info_lists_hosts_components_and_certificates(fixture_copy, capsys) -> None:
+def test_info_lists_hosts_components_and_certificates(fixture_copy) -> None:
     main = fixture_copy("debian") / "prosody.cfg.lua"
-    result = run(prosody_config_info, capsys, {"path": str(main)}, check=True)
+    _, result = run_module(prosody_config_info, {"path": str(main)}, check=True)
     config = result["config"]
     assert result["changed"] is False
     assert list(config["virtualhosts"]) == ["localhost", "example.org"]

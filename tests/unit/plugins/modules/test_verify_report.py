@@ -8,19 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.xmpp.encryption.plugins.modules import verify_report
 from ansible_collections.xmpp.encryption.tests.unit.support.builders import report as builder
+from ansible_collections.xmpp.encryption.tests.unit.support.modules import run_module
 
 REPO = Path(__file__).resolve().parents[4]
-
-
-def run(args: dict, capsys) -> tuple[int, dict]:
-    with patch_module_args(args), pytest.raises(SystemExit) as exited:
-        verify_report.main()
-    return exited.value.code, json.loads(capsys.readouterr().out)
 
 
 def args(dest: Path, **more) -> dict:
@@ -35,8 +27,8 @@ def args(dest: Path, **more) -> dict:
     }
 
 
-def test_writes_reports_then_is_idempotent(tmp_path, capsys):
-    rc, out = run(args(tmp_path / "r"), capsys)
+def test_writes_reports_then_is_idempotent(tmp_path):
+    rc, out = run_module(verify_report, args(tmp_path / "r"))
     assert rc == 0
     assert out["changed"] is True
     assert out["verdict"] == "fail"
@@ -48,22 +40,22 @@ def test_writes_reports_then_is_idempotent(tmp_path, capsys):
     assert doc["collection_version"] == "0.1.0"
     assert doc["policy"] == builder.POLICY
 
-    rc, again = run(args(tmp_path / "r"), capsys)
+    rc, again = run_module(verify_report, args(tmp_path / "r"))
     assert rc == 0
     assert again["changed"] is False
     assert again["changed_formats"] == []
 
 
-def test_check_mode_writes_nothing(tmp_path, capsys):
-    rc, out = run(args(tmp_path / "r", formats=["html"], _ansible_check_mode=True), capsys)
+def test_check_mode_writes_nothing(tmp_path):
+    rc, out = run_module(verify_report, args(tmp_path / "r", formats=["html"]), check=True)
     assert rc == 0
     assert out["changed"] is True
     assert out["paths"] == {"html": str(tmp_path / "r" / "report.html")}
     assert not (tmp_path / "r").exists()
 
 
-def test_bad_results_fail_with_a_message(tmp_path, capsys):
-    rc, out = run(args(tmp_path, results=[{"domain": "x.example"}]), capsys)
+def test_bad_results_fail_with_a_message(tmp_path):
+    rc, out = run_module(verify_report, args(tmp_path, results=[{"domain": "x.example"}]))
     assert rc == 1
     assert out["failed"] is True
     assert "x.example" in out["msg"]
