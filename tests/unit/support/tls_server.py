@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import socket
 import ssl
 import subprocess
@@ -16,53 +15,43 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import Channel
 
+from .pki import issue, make_key
+
 
 @dataclass(frozen=True)
-class Pki:
-    chain_file: Path  # leaf + intermediate, PEM
+class TlsFiles:
+    """A server's certificate material on disk: a CA, a leaf under it, DH parameters."""
+
+    chain_file: Path  # leaf + CA, PEM: what the server sends
     key_file: Path
+    ca_file: Path  # the CA alone, for clients to trust
     dh_file: Path  # ffdhe2048 (RFC 7919), made by the openssl CLI
     dh_small_file: Path  # 1024-bit parameters: only usable at @SECLEVEL=0
     leaf_der: bytes
     ca_der: bytes
 
 
-def _cert(subject: str, issuer: str, key, signer, ca: bool) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .sign(signer, hashes.SHA256())
+def tls_files(folder: Path, domain: str, *, kind: str = "ec", size: int = 256) -> TlsFiles:
+    """A CA and a leaf for ``domain`` (its CN and only DNS name), keys of ``kind`` and ``size``."""
+    ca = issue("Test CA", ca=True, key=make_key(kind, size))
+    leaf = issue(domain, issuer=ca, dns=(domain,), key=make_key(kind, size))
+    files = TlsFiles(
+        folder / "chain.pem",
+        folder / "key.pem",
+        folder / "ca.pem",
+        folder / "dh.pem",
+        folder / "dh1024.pem",
+        leaf.der,
+        ca.der,
     )
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    base = tmp_path_factory.mktemp("pki")
-    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca = _cert("Test CA", "Test CA", ca_key, ca_key, True)
-    leaf = _cert("xmpp.test", "Test CA", leaf_key, ca_key, False)
-    pem = serialization.Encoding.PEM
-    (base / "chain.pem").write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
-    (base / "key.pem").write_bytes(
-        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    files.chain_file.write_bytes(leaf.pem() + ca.pem())
+    files.key_file.write_bytes(leaf.key_pem())
+    files.ca_file.write_bytes(ca.pem())
     subprocess.run(  # DSA-style generation is instant; 1024 bits needs @SECLEVEL=0
-        ["openssl", "dhparam", "-dsaparam", "-out", str(base / "dh1024.pem"), "1024"],
+        ["openssl", "dhparam", "-dsaparam", "-out", str(files.dh_small_file), "1024"],
         check=True,
         capture_output=True,
     )
@@ -76,24 +65,22 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
             "-pkeyopt",
             "group:ffdhe2048",
             "-out",
-            str(base / "dh.pem"),
+            str(files.dh_file),
         ],
         check=True,
         capture_output=True,
     )
-    der = serialization.Encoding.DER
-    return Pki(
-        base / "chain.pem",
-        base / "key.pem",
-        base / "dh.pem",
-        base / "dh1024.pem",
-        leaf.public_bytes(der),
-        ca.public_bytes(der),
-    )
+    return files
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    # RSA, so that a legacy server can offer plain RSA key exchange too.
+    return tls_files(tmp_path_factory.mktemp("pki"), "xmpp.test", kind="rsa", size=2048)
 
 
 def server_context(
-    pki: Pki,
+    pki: TlsFiles,
     *,
     minimum: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2,
     maximum: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import DnsClient
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import (
@@ -21,27 +17,17 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import inspect_domain
 
+from ..pki import issue
 from .dns import FakeDns, ZoneKey, corrupt_signature, make_zone
 
 
 def make_cert() -> tuple[bytes, str]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "xmpp.a.lab.test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    spki = key.public_key().public_bytes(
+    """A self-signed certificate for the TLSA records, and its SPKI's SHA-256."""
+    cert = issue("xmpp.a.lab.test")
+    spki = cert.cert.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return cert.public_bytes(serialization.Encoding.PEM), hashlib.sha256(spki).hexdigest()
+    return cert.pem(), hashlib.sha256(spki).hexdigest()
 
 
 @dataclass(frozen=True)

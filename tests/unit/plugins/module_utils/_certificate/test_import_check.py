@@ -40,7 +40,7 @@ def run(pki, *, cert=None, chain=None, key=None, anchors=True, required=REQUIRED
     return check_import(
         src("certificate", cert if cert is not None else pki.leaf.pem()),
         ImportPolicy(required=required, trust_anchors=anchor_certs, **policy),
-        chain=src("chain", chain if chain is not None else pki.inter.pem()),
+        chain=src("chain", chain if chain is not None else pki.intermediate.pem()),
         private_key=src("private_key", key if key is not None else pki.leaf.key_pem()),
         now=NOW,
     )
@@ -67,11 +67,11 @@ def test_good_import_is_valid_and_reports_facts():
 
 def test_fullchain_in_one_file_is_valid():
     pki = make_pki()
-    report = run(pki, cert=pki.leaf.pem() + pki.inter.pem(), chain=b"")
+    report = run(pki, cert=pki.leaf.pem() + pki.intermediate.pem(), chain=b"")
     # An empty chain file is unreadable, so use no chain source at all instead.
     assert "chain-unreadable" in codes(report)
     report = check_import(
-        src("certificate", pki.leaf.pem() + pki.inter.pem()),
+        src("certificate", pki.leaf.pem() + pki.intermediate.pem()),
         ImportPolicy(required=REQUIRED, trust_anchors=(pki.root.cert,)),
         private_key=src("key", pki.leaf.key_pem()),
         now=NOW,
@@ -96,7 +96,7 @@ def test_encrypted_key_needs_its_passphrase_and_is_never_echoed():
     pki = make_pki()
     locked = pki.leaf.key_pem(passphrase=b"s3cret")
     policy = ImportPolicy(required=REQUIRED)
-    cert = src("certificate", pki.leaf.pem() + pki.inter.pem())
+    cert = src("certificate", pki.leaf.pem() + pki.intermediate.pem())
     wrong = check_import(cert, policy, private_key=src("key", locked), now=NOW)
     assert codes(wrong) == ["key-unreadable"]
     right = check_import(
@@ -138,12 +138,12 @@ def test_leaf_alone_ends_below_no_anchor():
 
 def test_chain_ending_with_root_is_accepted_when_root_is_an_anchor():
     pki = make_pki()
-    assert run(pki, chain=pki.inter.pem() + pki.root.pem()).valid
+    assert run(pki, chain=pki.intermediate.pem() + pki.root.pem()).valid
 
 
 def test_misordered_chain():
     pki = make_pki()
-    report = run(pki, chain=pki.root.pem() + pki.inter.pem())
+    report = run(pki, chain=pki.root.pem() + pki.intermediate.pem())
     assert "chain-order" in codes(report)
     first = next(p for p in report.problems if p.code == "chain-order")
     assert "certificate 3 (CN=Test Intermediate)" in first.message
@@ -151,7 +151,7 @@ def test_misordered_chain():
 
 def test_ca_first_is_misordered():
     pki = make_pki()
-    report = run(pki, cert=pki.inter.pem() + pki.leaf.pem(), chain=pki.root.pem())
+    report = run(pki, cert=pki.intermediate.pem() + pki.leaf.pem(), chain=pki.root.pem())
     assert "chain-order" in codes(report)
     assert "key-mismatch" in codes(report)
 
@@ -159,7 +159,7 @@ def test_ca_first_is_misordered():
 def test_chain_from_another_root_is_not_trusted():
     pki = make_pki()
     stranger = make_pki()
-    report = run(pki, chain=stranger.inter.pem())
+    report = run(pki, chain=stranger.intermediate.pem())
     assert "chain-incomplete" in codes(report)
 
 
@@ -167,7 +167,7 @@ def test_root_that_is_not_an_anchor():
     pki = make_pki()
     stranger = make_pki()
     report = check_import(
-        src("certificate", pki.leaf.pem() + pki.inter.pem() + pki.root.pem()),
+        src("certificate", pki.leaf.pem() + pki.intermediate.pem() + pki.root.pem()),
         ImportPolicy(required=REQUIRED, trust_anchors=(stranger.root.cert,)),
         now=NOW,
     )
@@ -269,7 +269,7 @@ def test_srv_id_and_xmpp_addr_coverage():
         srv_name("_xmpp-server.example.org"),
         xmpp_addr("example.org"),
     )
-    pki = make_pki(others=others)
+    pki = make_pki(sans=others)
     required = required_names(
         dns_ids=["example.org"],
         srv_ids=[
@@ -286,7 +286,7 @@ def test_srv_id_and_xmpp_addr_coverage():
 
 
 def test_idn_xmpp_addr_in_u_labels_matches_a_label_requirement():
-    pki = make_pki(dns=("xn--bcher-kva.example",), others=(xmpp_addr("bücher.example"),))
+    pki = make_pki(dns=("xn--bcher-kva.example",), sans=(xmpp_addr("bücher.example"),))
     required = required_names(dns_ids=["bücher.example"], xmpp_addrs=["xn--bcher-kva.example"])
     assert run(pki, required=required).valid
 

@@ -25,21 +25,21 @@ from ansible_collections.xmpp.encryption.tests.unit.support.fakes.fleet import (
 )
 from ansible_collections.xmpp.encryption.tests.unit.support.real_tls import (
     TlsServer,
-    make_pki,
     server_context,
 )
+from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import tls_files
 
 DOMAIN = "fleet.test"
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
-    return make_pki(tmp_path_factory.mktemp("pki"), DOMAIN)
+    return tls_files(tmp_path_factory.mktemp("pki"), DOMAIN)
 
 
 def options(pki, **kw) -> ScanOptions:
     base = {
-        "ca_path": str(pki.ca_pem),
+        "ca_path": str(pki.ca_file),
         "timeout": 30.0,
         "connect_timeout": 2.0,
         "nameservers": ("127.0.0.1",),

@@ -32,16 +32,16 @@ from ansible_collections.xmpp.encryption.tests.unit.support.fakes.xmpp_servers i
 from ansible_collections.xmpp.encryption.tests.unit.support.real_tls import (
     TlsServer,
     accepted_suites,
-    make_pki,
     server_context,
 )
+from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import tls_files
 
 DOMAIN = "example.test"
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
-    return make_pki(tmp_path_factory.mktemp("pki"), DOMAIN)
+    return tls_files(tmp_path_factory.mktemp("pki"), DOMAIN)
 
 
 def names(codes):
@@ -53,7 +53,7 @@ def options(pki, **kw):
         "timeout": 20.0,
         "connect_timeout": 2.0,
         "phase_timeout": 5.0,
-        "ca_path": str(pki.ca_pem),
+        "ca_path": str(pki.ca_file),
     }
     return ProbeOptions(**{**base, **kw})
 
@@ -293,11 +293,11 @@ async def test_direct_tls(pki):
 
 
 async def test_untrusted_chain_with_another_ca(pki, tmp_path):
-    other = make_pki(tmp_path, DOMAIN)
+    other = tls_files(tmp_path, DOMAIN)
     async with TlsServer(server_context(pki)) as tls:
         target = EndpointTarget(tls.host, tls.port, DOMAIN, tls_mode="direct")
         result = await probe_endpoint(
-            target, options(pki, ca_path=str(other.ca_pem), checks=frozenset({"certificate"}))
+            target, options(pki, ca_path=str(other.ca_file), checks=frozenset({"certificate"}))
         )
     assert result.certificate is not None
     assert result.certificate.trusted is False

@@ -1,8 +1,8 @@
 import pytest
 
-from ansible_collections.xmpp.encryption.tests.unit.support.x509_pki import Pki, build_pki
+from ansible_collections.xmpp.encryption.tests.unit.support.pki import FIXED, Pki
 
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return build_pki(tmp_path_factory.mktemp("pki"))
+    return FIXED.pki(folder=tmp_path_factory.mktemp("pki"))

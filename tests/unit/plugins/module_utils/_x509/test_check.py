@@ -16,35 +16,38 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import
     check_certificate,
     load_trust_store,
 )
-from ansible_collections.xmpp.encryption.tests.unit.support.x509_pki import (
+from ansible_collections.xmpp.encryption.tests.unit.support.pki import (
     DAY,
-    NOW,
+    FIXED,
     Pki,
-    issue,
-    rsa_key,
+    make_key,
     srv_name,
     utf8,
     xmpp_addr,
 )
 
+NOW = FIXED.now
+issue = FIXED.issue
 DOMAIN = "example.org"
 
 
 def check(pki: Pki, chain: list[bytes], *, domain: str = DOMAIN, stream: str = "c2s", **kw: object):
     kw.setdefault("now", NOW)
-    return check_certificate(chain, domain=domain, stream=stream, ca_path=str(pki.ca_file), **kw)
+    return check_certificate(
+        chain, domain=domain, stream=stream, ca_path=str(pki.files["bundle"]), **kw
+    )
 
 
 def good(pki: Pki, **kwargs: object) -> list[bytes]:
     kwargs.setdefault("sans", [x509.DNSName(DOMAIN)])
-    return [pki.leaf(**kwargs).der, pki.intermediate.der]
+    return [pki.new_leaf(**kwargs).der, pki.intermediate.der]
 
 
 # ------------------------------------------------------------------ fields
 
 
 def test_fields_of_a_good_chain(pki: Pki) -> None:
-    leaf = pki.leaf(
+    leaf = pki.new_leaf(
         "xmpp.example.org", sans=[x509.DNSName(DOMAIN), x509.DNSName("conf.example.org")]
     )
     report = check(pki, [leaf.der, pki.intermediate.der])
@@ -84,8 +87,8 @@ def test_fields_of_a_good_chain(pki: Pki) -> None:
 @pytest.mark.parametrize(
     ("key_factory", "key_type", "bits", "sig"),
     [
-        (lambda: rsa_key(1024), "RSA", 1024, "sha256WithRSAEncryption"),
-        (lambda: rsa_key(2048), "RSA", 2048, "sha256WithRSAEncryption"),
+        (lambda: make_key("rsa", 1024), "RSA", 1024, "sha256WithRSAEncryption"),
+        (lambda: make_key("rsa", 2048), "RSA", 2048, "sha256WithRSAEncryption"),
         (ed25519.Ed25519PrivateKey.generate, "Ed25519", 253, "ed25519"),
     ],
 )
@@ -100,7 +103,7 @@ def test_key_types(pki: Pki, key_factory, key_type: str, bits: int, sig: str) ->
 
 
 def test_rsa_leaf_under_the_ec_intermediate_is_trusted(pki: Pki) -> None:
-    report = check(pki, good(pki, key=rsa_key(2048)))
+    report = check(pki, good(pki, key=make_key("rsa", 2048)))
     assert (report.key_type, report.key_bits) == ("RSA", 2048)
     assert report.signature_algorithm == "ecdsa-with-SHA256"  # signed by the EC intermediate
     assert report.trusted is True
@@ -138,7 +141,9 @@ def test_malformed_otherName_value_is_reported_not_matched(pki: Pki) -> None:
 
 def test_ca_directory_and_default_store(pki: Pki) -> None:
     chain = good(pki)
-    report = check_certificate(chain, domain=DOMAIN, stream="c2s", ca_path=str(pki.ca_dir), now=NOW)
+    report = check_certificate(
+        chain, domain=DOMAIN, stream="c2s", ca_path=str(pki.files["cadir"]), now=NOW
+    )
     assert report.trusted is True
     # Our test root is in no system store: unknown there.
     system = check_certificate(chain, domain=DOMAIN, stream="c2s", ca_path=None, now=NOW)
@@ -159,7 +164,7 @@ def test_bad_ca_path_is_the_callers_error(pki: Pki, tmp_path) -> None:
 
 def test_trust_store_is_deduplicated(pki: Pki, tmp_path) -> None:
     doubled = tmp_path / "double.pem"
-    doubled.write_bytes(pki.root.pem + pki.root.pem)
+    doubled.write_bytes(pki.root.pem() + pki.root.pem())
     assert len(load_trust_store(str(doubled))) == 1
 
 
@@ -195,7 +200,7 @@ def test_self_signed(pki: Pki) -> None:
 
 
 def test_missing_intermediate_with_aia_is_incomplete(pki: Pki) -> None:
-    leaf = pki.leaf(sans=[x509.DNSName(DOMAIN)], aia=True)
+    leaf = pki.new_leaf(sans=[x509.DNSName(DOMAIN)], aia=True)
     report = check(pki, [leaf.der])
     assert report.trusted is False
     assert report.trust_error == "incomplete-chain"
@@ -203,7 +208,7 @@ def test_missing_intermediate_with_aia_is_incomplete(pki: Pki) -> None:
 
 
 def test_missing_intermediate_without_aia_is_unknown_issuer(pki: Pki) -> None:
-    report = check(pki, [pki.leaf(sans=[x509.DNSName(DOMAIN)]).der])
+    report = check(pki, [pki.new_leaf(sans=[x509.DNSName(DOMAIN)]).der])
     assert report.trust_error == "unknown-issuer"
 
 
@@ -254,7 +259,7 @@ def test_bad_signature_from_an_impostor_issuer(pki: Pki) -> None:
 
 
 def test_several_problems_are_all_listed(pki: Pki) -> None:
-    leaf = pki.leaf(
+    leaf = pki.new_leaf(
         sans=[x509.DNSName(DOMAIN)], not_after=NOW - DAY, not_before=NOW - 9 * DAY, aia=True
     )
     report = check(pki, [leaf.der])
@@ -317,7 +322,7 @@ def test_xmpp_addr_idn_is_compared_as_a_label(pki: Pki) -> None:
 
 
 def test_cn_only_never_matches(pki: Pki) -> None:
-    leaf = pki.leaf(DOMAIN, sans=None)
+    leaf = pki.new_leaf(DOMAIN, sans=None)
     report = check(pki, [leaf.der, pki.intermediate.der])
     assert report.subject == "CN=example.org,O=Test"
     assert report.trusted is True

@@ -16,12 +16,12 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.tlsa import 
     match_records,
     record_for,
 )
-from ansible_collections.xmpp.encryption.tests.unit.support.x509_pki import Pki
+from ansible_collections.xmpp.encryption.tests.unit.support.pki import Pki
 
 
 @pytest.fixture(scope="module")
 def chain(pki: Pki) -> list[bytes]:
-    return [pki.leaf(sans=[x509.DNSName("example.org")]).der, pki.intermediate.der]
+    return [pki.new_leaf(sans=[x509.DNSName("example.org")]).der, pki.intermediate.der]
 
 
 def spki(der: bytes) -> bytes:
