@@ -1,4 +1,4 @@
-"""Real OpenSSL servers (Python's ssl module) and hostile fakes on 127.0.0.1, random ports."""
+"""A real TLS server (Python's ssl module, so OpenSSL) on 127.0.0.1, and its certificate files."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ import pytest
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import Channel
 
 from .pki import issue, make_key
+
+# A few TLS 1.2 suites for an ECDSA key: a server limited to them is scanned quickly.
+FEW_TLS12_CIPHERS = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305"
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,6 @@ def tls_files(folder: Path, domain: str, *, kind: str = "ec", size: int = 256) -
     return files
 
 
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
-    # RSA, so that a legacy server can offer plain RSA key exchange too.
-    return tls_files(tmp_path_factory.mktemp("pki"), "xmpp.test", kind="rsa", size=2048)
-
-
 def server_context(
     pki: TlsFiles,
     *,
@@ -107,18 +104,39 @@ def server_context(
     return ctx
 
 
-class OpenSslServer:
-    """A real OpenSSL server: one thread per connection, handshake errors ignored."""
+def accepted_suites(ctx: ssl.SSLContext) -> dict[str, set[int]]:
+    """What OpenSSL says this context accepts, per protocol, as IANA code points."""
+    out: dict[str, set[int]] = {}
+    for c in ctx.get_ciphers():
+        out.setdefault(c["protocol"], set()).add(c["id"] & 0xFFFF)
+    return out
+
+
+class TlsServer:
+    """A real OpenSSL server: one thread per connection, handshake errors ignored.
+
+    ``accepted`` counts connections, ``hellos`` those that carried a TLS record (probes, not
+    ones opened ahead), ``handled`` those it is done with. After a handshake it waits for the
+    client's first byte or its close, so the client may go on (a stream header, say).
+    ``with TlsServer(ctx) as server`` closes it at the end; so does the ``tls_server`` fixture.
+    """
 
     def __init__(self, ctx: ssl.SSLContext) -> None:
         self.ctx = ctx
-        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.host = "127.0.0.1"
+        self.sock = socket.create_server((self.host, 0))
         self.port = self.sock.getsockname()[1]
         self.accepted = 0
         self.handled = 0
-        self.hellos = 0  # connections that carried a TLS record: probes, not ones opened ahead
+        self.hellos = 0
         self._stop = False
         threading.Thread(target=self._serve, daemon=True).start()
+
+    def __enter__(self) -> TlsServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _serve(self) -> None:
         while not self._stop:
@@ -145,6 +163,7 @@ class OpenSslServer:
             if conn.recv(1, socket.MSG_PEEK):
                 self.hellos += 1
                 tls = self.ctx.wrap_socket(conn, server_side=True)
+                tls.recv(1)
                 tls.close()
         conn.close()
         self.handled += 1
@@ -155,11 +174,12 @@ class OpenSslServer:
 
 
 @pytest.fixture
-def openssl_server() -> Iterator[Callable[[ssl.SSLContext], OpenSslServer]]:
-    servers: list[OpenSslServer] = []
+def tls_server() -> Iterator[Callable[[ssl.SSLContext], TlsServer]]:
+    """Starts servers for a test (``tls_server(ctx)``) and closes them after it."""
+    servers: list[TlsServer] = []
 
-    def start(ctx: ssl.SSLContext) -> OpenSslServer:
-        servers.append(OpenSslServer(ctx))
+    def start(ctx: ssl.SSLContext) -> TlsServer:
+        servers.append(TlsServer(ctx))
         return servers[-1]
 
     yield start
@@ -173,79 +193,3 @@ def connector(port: int) -> Callable[[], Awaitable[Channel]]:
         return Channel(reader, writer)
 
     return connect
-
-
-def parse_client_hello(record: bytes) -> dict:
-    """The few fields a fake server needs from a ClientHello (test-side, independent)."""
-    body = record[5 + 4 :]
-    pos = 2 + 32
-    pos += 1 + body[pos]
-    n = int.from_bytes(body[pos : pos + 2], "big")
-    suites = [int.from_bytes(body[pos + 2 + i : pos + 4 + i], "big") for i in range(0, n, 2)]
-    pos += 2 + n
-    pos += 1 + body[pos]
-    exts: dict[int, bytes] = {}
-    if pos < len(body):
-        end = pos + 2 + int.from_bytes(body[pos : pos + 2], "big")
-        pos += 2
-        while pos < end:
-            code = int.from_bytes(body[pos : pos + 2], "big")
-            size = int.from_bytes(body[pos + 2 : pos + 4], "big")
-            exts[code] = body[pos + 4 : pos + 4 + size]
-            pos += 4 + size
-    return {"version": int.from_bytes(body[:2], "big"), "suites": suites, "extensions": exts}
-
-
-def server_hello(
-    suite: int,
-    version: int = 0x0303,
-    compression: int = 0,
-    ext: bytes = b"",
-    random: bytes = bytes(32),
-) -> bytes:
-    """A plaintext ServerHello record (TLS 1.2 style unless ``ext`` says otherwise)."""
-    body = version.to_bytes(2, "big") + random + b"\x00" + suite.to_bytes(2, "big")
-    body += bytes([compression])
-    if ext:
-        body += len(ext).to_bytes(2, "big") + ext
-    message = b"\x02" + len(body).to_bytes(3, "big") + body
-    return b"\x16\x03\x03" + len(message).to_bytes(2, "big") + message
-
-
-class FakeServer:
-    """A hostile TLS 'server' on 127.0.0.1: ``script(hello_record, writer)`` answers."""
-
-    def __init__(self, script: Callable[[bytes, asyncio.StreamWriter], Awaitable[None]]) -> None:
-        self.script = script
-        self.accepted = 0
-        self.server: asyncio.Server | None = None
-        self.port = 0
-
-    async def __aenter__(self) -> FakeServer:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.server is not None
-        self.server.close()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.accepted += 1
-        try:
-            header = await reader.readexactly(5)
-            record = header + await reader.readexactly(int.from_bytes(header[3:5], "big"))
-            await self.script(record, writer)
-            await writer.drain()
-        except (OSError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                writer.close()
-
-
-def reset(writer: asyncio.StreamWriter) -> None:
-    """Close with a TCP reset (SO_LINGER 0) instead of a FIN."""
-    sock = writer.get_extra_info("socket")
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-    writer.transport.abort()

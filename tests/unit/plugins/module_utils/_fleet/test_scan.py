@@ -23,11 +23,12 @@ from ansible_collections.xmpp.encryption.tests.unit.support.fakes.fleet import (
     ConnCounter,
     start_servers,
 )
-from ansible_collections.xmpp.encryption.tests.unit.support.real_tls import (
+from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import (
+    FEW_TLS12_CIPHERS,
     TlsServer,
     server_context,
+    tls_files,
 )
-from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import tls_files
 
 DOMAIN = "fleet.test"
 
@@ -63,7 +64,7 @@ def explicit(domain: str, host: str, port: int, stream: str = "c2s") -> DomainRe
 async def run_explicit(pki, layout, **kw):
     """``layout``: address -> domains served there. Returns (result, counter, servers)."""
     counter = ConnCounter()
-    async with TlsServer(server_context(pki)) as tls:
+    with TlsServer(server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)) as tls:
         servers = await start_servers(counter, list(layout), tls.host, tls.port)
         try:
             requests = [
@@ -140,7 +141,7 @@ async def test_aliases_share_one_tls_scan_but_not_features_or_certificate(pki):
 
 async def test_unreachable_endpoint_is_a_breach_of_its_domain_only(pki):
     counter = ConnCounter()
-    async with TlsServer(server_context(pki)) as tls:
+    with TlsServer(server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)) as tls:
         (srv,) = await start_servers(counter, ["127.0.0.8"], tls.host, tls.port)
         try:
             requests = [
@@ -197,7 +198,7 @@ def dns_fleet(tmp_path):
 
 async def test_discovery_through_dns_aliases_share_the_server_bound(pki, dns_fleet):
     counter = ConnCounter()
-    async with TlsServer(server_context(pki)) as tls:
+    with TlsServer(server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)) as tls:
         (srv,) = await start_servers(counter, ["127.0.0.9"], tls.host, tls.port)
         dns, anchor = dns_fleet(srv.port, closed_port("127.0.0.9"))
         try:

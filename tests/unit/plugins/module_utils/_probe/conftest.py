@@ -1,5 +1,17 @@
-"""Fixtures for the TLS tests; the servers themselves live in tls_test_servers.py."""
+"""The probe tests' server material, and the real TLS server fixture."""
 
-from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import openssl_server, pki
+import pytest
 
-__all__ = ["openssl_server", "pki"]
+from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import (
+    TlsFiles,
+    tls_files,
+    tls_server,
+)
+
+__all__ = ["pki", "tls_server"]
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    # RSA, so that a legacy server can offer plain RSA key exchange too.
+    return tls_files(tmp_path_factory.mktemp("pki"), "xmpp.test", kind="rsa", size=2048)

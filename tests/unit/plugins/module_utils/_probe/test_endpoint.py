@@ -29,12 +29,13 @@ from ansible_collections.xmpp.encryption.tests.unit.support.fakes.xmpp_servers i
     server_header,
     stream_error,
 )
-from ansible_collections.xmpp.encryption.tests.unit.support.real_tls import (
+from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import (
+    FEW_TLS12_CIPHERS,
     TlsServer,
     accepted_suites,
     server_context,
+    tls_files,
 )
-from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import tls_files
 
 DOMAIN = "example.test"
 
@@ -78,8 +79,8 @@ class PeakSemaphore(asyncio.Semaphore):
 
 
 async def test_full_probe_through_starttls_to_real_tls(pki):
-    ctx = server_context(pki)
-    async with TlsServer(ctx) as tls:
+    ctx = server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)
+    with TlsServer(ctx) as tls:
         behaviour = behaviour_good(
             mechanisms=("PLAIN",),
             auth_reply=sasl_failure("encryption-required"),
@@ -145,7 +146,7 @@ async def test_s2s_plaintext_test_runs_beside_the_tls_scan(pki, monkeypatch):
     # A peer that never answers dialback: the probe lasts as long as the longer of the two
     # parts (plaintext wait, scan of slow handshakes), not their sum.
     monkeypatch.setattr(xmpp_stream, "DIALBACK_WAIT", 1.5)
-    async with TlsServer(server_context(pki)) as tls:
+    with TlsServer(server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)) as tls:
         behaviour = behaviour_good(
             ns="jabber:server", then=script(slow(0.15), proxy(tls.host, tls.port))
         )
@@ -161,7 +162,7 @@ async def test_s2s_plaintext_test_runs_beside_the_tls_scan(pki, monkeypatch):
 
 
 async def test_s2s_probe_ends_when_the_peer_answers_the_verify(pki):
-    async with TlsServer(server_context(pki)) as tls:
+    with TlsServer(server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)) as tls:
         behaviour = behaviour_good(
             ns="jabber:server",
             required=True,
@@ -179,8 +180,8 @@ async def test_s2s_probe_ends_when_the_peer_answers_the_verify(pki):
 
 
 async def test_injection_is_reported_and_never_reaches_tls(pki):
-    ctx = server_context(pki)
-    async with TlsServer(ctx) as tls:
+    ctx = server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)
+    with TlsServer(ctx) as tls:
         behaviour = behaviour_good(
             after_proceed=b"<message><body>injected</body></message>",
             then=proxy(tls.host, tls.port),
@@ -202,7 +203,7 @@ SCAN_PIPELINED = ["header", "starttls", "features", "proceed"]
 
 
 async def quickstart_probe(pki, ctx, max_connections=3, **behaviour):
-    async with TlsServer(ctx) as tls:
+    with TlsServer(ctx) as tls:
         fake = behaviour_quickstart(then=proxy(tls.host, tls.port), **behaviour)
         async with FakeServer(fake) as xmpp:
             target = EndpointTarget(xmpp.host, xmpp.port, DOMAIN)
@@ -222,7 +223,7 @@ def assert_scan_correct(result, ctx):
 
 
 async def test_scan_connections_pipeline_once_starttls_was_seen(pki):
-    ctx = server_context(pki)
+    ctx = server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)
     result, logs, connections = await quickstart_probe(pki, ctx)
     assert_scan_correct(result, ctx)
     scans = [log for log in logs if "proceed" in log]
@@ -239,8 +240,8 @@ async def test_scan_connections_pipeline_once_starttls_was_seen(pki):
 
 
 async def test_pipelining_off_waits_for_the_features_everywhere(pki):
-    ctx = server_context(pki)
-    async with TlsServer(ctx) as tls:
+    ctx = server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)
+    with TlsServer(ctx) as tls:
         fake = behaviour_quickstart(then=proxy(tls.host, tls.port))
         async with FakeServer(fake) as xmpp:
             target = EndpointTarget(xmpp.host, xmpp.port, DOMAIN)
@@ -252,7 +253,7 @@ async def test_pipelining_off_waits_for_the_features_everywhere(pki):
 
 @pytest.mark.parametrize("strict", ["stream-error", "failure", "close"])
 async def test_strict_server_is_scanned_plainly_after_a_refusal(pki, strict):
-    ctx = server_context(pki)
+    ctx = server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)
     result, logs, connections = await quickstart_probe(pki, ctx, strict=strict)
     assert_scan_correct(result, ctx)  # complete and right, only without the saving
     refused = [log for log in logs if log == ["header", "starttls"]]
@@ -269,7 +270,7 @@ async def test_strict_server_is_scanned_plainly_after_a_refusal(pki, strict):
 async def test_injection_on_pipelined_connections_is_reported(pki):
     # Only pipelined connections inject: the report must come from them, and their TLS
     # handshakes must still work (the bytes never reach TLS).
-    ctx = server_context(pki)
+    ctx = server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)
     evil = b"<message><body>injected</body></message>"
     result, _logs, _connections = await quickstart_probe(pki, ctx, inject_when_pipelined=evil)
     assert_scan_correct(result, ctx)
@@ -279,7 +280,7 @@ async def test_injection_on_pipelined_connections_is_reported(pki):
 
 
 async def test_direct_tls(pki):
-    async with TlsServer(server_context(pki)) as tls:
+    with TlsServer(server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)) as tls:
         target = EndpointTarget(tls.host, tls.port, DOMAIN, tls_mode="direct")
         result = await probe_endpoint(
             target, options(pki, checks=frozenset({"versions", "features"}))
@@ -294,7 +295,7 @@ async def test_direct_tls(pki):
 
 async def test_untrusted_chain_with_another_ca(pki, tmp_path):
     other = tls_files(tmp_path, DOMAIN)
-    async with TlsServer(server_context(pki)) as tls:
+    with TlsServer(server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)) as tls:
         target = EndpointTarget(tls.host, tls.port, DOMAIN, tls_mode="direct")
         result = await probe_endpoint(
             target, options(pki, ca_path=str(other.ca_file), checks=frozenset({"certificate"}))

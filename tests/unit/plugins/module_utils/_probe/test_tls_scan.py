@@ -21,7 +21,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._tls.registry impo
     VERSIONS,
 )
 from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import (
-    OpenSslServer,
+    TlsServer,
     connector,
     server_context,
 )
@@ -78,7 +78,7 @@ def connection_bound(result, versions: list[str]) -> int:
     return 1 + len(VERSIONS) + suites + chunks + groups + 2 + 2 * len(versions) + 2 + DEPTH
 
 
-async def scan(server: OpenSslServer, checks=CHECKS, alpn=None):
+async def scan(server: TlsServer, checks=CHECKS, alpn=None):
     result = await scan_tls(
         connector(server.port),
         sni="xmpp.test",
@@ -92,9 +92,9 @@ async def scan(server: OpenSslServer, checks=CHECKS, alpn=None):
     return result
 
 
-async def test_modern_server_exactly(pki, openssl_server):
+async def test_modern_server_exactly(pki, tls_server):
     ctx = server_context(pki)
-    server = openssl_server(ctx)
+    server = tls_server(ctx)
     result = await scan(server)
     assert result.error is None, result.error
     assert result.anomalies == ()
@@ -117,7 +117,7 @@ async def test_modern_server_exactly(pki, openssl_server):
     assert result.connections <= connection_bound(result, ["TLSv1.2", "TLSv1.3"])
 
 
-async def test_legacy_server_with_seclevel_zero(pki, openssl_server):
+async def test_legacy_server_with_seclevel_zero(pki, tls_server):
     ctx = server_context(
         pki,
         minimum=ssl.TLSVersion.TLSv1,
@@ -125,7 +125,7 @@ async def test_legacy_server_with_seclevel_zero(pki, openssl_server):
         server_preference=True,
         small_dh=True,
     )
-    server = openssl_server(ctx)
+    server = tls_server(ctx)
     result = await scan(server)
     assert result.error is None
     assert result.versions["TLSv1.0"]
@@ -148,14 +148,14 @@ ORDER = ["AES128-SHA", "ECDHE-RSA-AES256-GCM-SHA384", "DHE-RSA-AES128-GCM-SHA256
 
 
 @pytest.mark.parametrize("server_preference", [True, False])
-async def test_server_preference_both_ways(pki, openssl_server, server_preference):
+async def test_server_preference_both_ways(pki, tls_server, server_preference):
     ctx = server_context(
         pki,
         maximum=ssl.TLSVersion.TLSv1_2,
         ciphers=":".join(ORDER),
         server_preference=server_preference,
     )
-    result = await scan(openssl_server(ctx), checks={"versions", "suites"})
+    result = await scan(tls_server(ctx), checks={"versions", "suites"})
     configured = [SUITES[c["id"] & 0xFFFF].name for c in ctx.get_ciphers()]
     configured = [n for n in configured if "TLSv1.2" in SUITES_BY_NAME[n].versions]
     assert set(result.suites["TLSv1.2"]) == set(configured)
@@ -164,11 +164,11 @@ async def test_server_preference_both_ways(pki, openssl_server, server_preferenc
         assert list(result.suites["TLSv1.2"]) == configured
 
 
-async def test_tls13_only_chain_through_key_schedule(pki, openssl_server):
+async def test_tls13_only_chain_through_key_schedule(pki, tls_server):
     ctx = server_context(pki, minimum=ssl.TLSVersion.TLSv1_3)
     ctx.verify_mode = ssl.CERT_OPTIONAL  # like an s2s port: a CertificateRequest is sent
     ctx.load_verify_locations(cadata=pki.ca_der)
-    server = openssl_server(ctx)
+    server = tls_server(ctx)
     result = await scan(server, checks={"certificate"})
     assert result.chain_der == (pki.leaf_der, pki.ca_der)
     assert result.certificate_version == "TLSv1.3"
@@ -176,10 +176,10 @@ async def test_tls13_only_chain_through_key_schedule(pki, openssl_server):
     assert result.connections == 1  # the first hello's own flight carried the chain
 
 
-async def test_tls12_chain_in_clear_and_alpn(pki, openssl_server):
+async def test_tls12_chain_in_clear_and_alpn(pki, tls_server):
     ctx = server_context(pki, maximum=ssl.TLSVersion.TLSv1_2)
     ctx.set_alpn_protocols(["xmpp-client"])
-    result = await scan(openssl_server(ctx), checks={"certificate"}, alpn="xmpp-client")
+    result = await scan(tls_server(ctx), checks={"certificate"}, alpn="xmpp-client")
     assert result.chain_der == (pki.leaf_der, pki.ca_der)
     assert result.certificate_version == "TLSv1.2"
     assert result.certificate_request is False
@@ -187,9 +187,9 @@ async def test_tls12_chain_in_clear_and_alpn(pki, openssl_server):
     assert result.connections == 1
 
 
-async def test_groups_follow_the_configured_curve(pki, openssl_server):
+async def test_groups_follow_the_configured_curve(pki, tls_server):
     ctx = server_context(pki, curve="secp384r1")
-    result = await scan(openssl_server(ctx), checks={"groups", "certificate"})
+    result = await scan(tls_server(ctx), checks={"groups", "certificate"})
     assert result.groups == ("secp384r1",)
     # the first hello's shares (x25519, P-256) drew a HelloRetryRequest: one more for the chain
     assert result.chain_der == (pki.leaf_der, pki.ca_der)
@@ -199,8 +199,8 @@ async def test_groups_follow_the_configured_curve(pki, openssl_server):
     assert result.dh_bits == 2048
 
 
-async def test_only_requested_checks_are_reported(pki, openssl_server):
-    result = await scan(openssl_server(server_context(pki)), checks={"versions"})
+async def test_only_requested_checks_are_reported(pki, tls_server):
+    result = await scan(tls_server(server_context(pki)), checks={"versions"})
     assert result.versions["TLSv1.3"] is True
     assert result.suites == {}
     assert result.groups == ()
@@ -216,7 +216,7 @@ OUR_ORDER = [
 ]
 
 
-async def test_server_order_equal_to_ours_needs_no_order_probe(pki, openssl_server):
+async def test_server_order_equal_to_ours_needs_no_order_probe(pki, tls_server):
     # The reversed second offer shows a server that chooses even when its order is ours;
     # only a server that follows the client's order still costs the reversed order probe.
     # Hellos, not connections: the order probe may take a connection opened ahead.
@@ -230,7 +230,7 @@ async def test_server_order_equal_to_ours_needs_no_order_probe(pki, openssl_serv
         )
         codes = [c["id"] & 0xFFFF for c in ctx.get_ciphers() if c["name"] in OUR_ORDER]
         assert codes == sorted(codes, key=chunks_for("TLSv1.2")[0].index)
-        server = openssl_server(ctx)
+        server = tls_server(ctx)
         result = await scan(server, checks={"versions", "suites"})
         assert list(result.suites["TLSv1.2"]) == [SUITES[c].name for c in codes]
         assert result.server_preference["TLSv1.2"] is server_preference

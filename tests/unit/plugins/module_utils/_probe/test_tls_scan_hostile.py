@@ -11,13 +11,13 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_scan im
     scan_tls,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_wire import HRR_RANDOM
-from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import (
+from ansible_collections.xmpp.encryption.tests.unit.support.fakes.tls_servers import (
     FakeServer,
-    connector,
     parse_client_hello,
     reset,
     server_hello,
 )
+from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import connector
 
 
 async def run(script, checks=CHECKS, seconds: float = 20.0):

@@ -31,11 +31,11 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._tls.registry impo
     SUITES,
     TLS13_SUITES,
 )
-from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import (
+from ansible_collections.xmpp.encryption.tests.unit.support.fakes.tls_servers import (
     parse_client_hello,
-    server_context,
     server_hello,
 )
+from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import server_context
 
 
 @pytest.mark.parametrize(
@@ -105,9 +105,9 @@ def test_truncated_server_hello_is_refused():
     ("suite", "group"),
     [(0x1301, "x25519"), (0x1302, "secp256r1"), (0x1303, "x448"), (0x1301, "secp384r1")],
 )
-async def test_tls13_key_schedule_reads_the_certificate(pki, openssl_server, suite, group):
+async def test_tls13_key_schedule_reads_the_certificate(pki, tls_server, suite, group):
     """Each AEAD and each key-share type decrypts the real server's Certificate."""
-    server = openssl_server(server_context(pki, minimum=ssl.TLSVersion.TLSv1_3))
+    server = tls_server(server_context(pki, minimum=ssl.TLSVersion.TLSv1_3))
     code = GROUPS_BY_NAME[group].code
     hello = build_client_hello(
         version=0x0304,
