@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from ansible_collections.xmpp.encryption.plugins.modules import dns_info
-from ansible_collections.xmpp.encryption.tests.unit.support.fakes.dns_lab import Lab
+from ansible_collections.xmpp.encryption.tests.unit.support.fakes.dns import Lab
 from ansible_collections.xmpp.encryption.tests.unit.support.modules import run_module
 
 

@@ -2,7 +2,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ansible_collections.xmpp.encryption.tests.unit.support.fakes.dns_lab import Lab, build_lab
+from ansible_collections.xmpp.encryption.tests.unit.support.fakes.dns import Lab, build_lab
 
 
 @pytest.fixture(scope="module")

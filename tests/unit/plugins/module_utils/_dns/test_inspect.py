@@ -21,8 +21,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect impor
     DnsInspectError,
     certificate_material,
 )
-from ansible_collections.xmpp.encryption.tests.unit.support.fakes.dns import ZoneKey
-from ansible_collections.xmpp.encryption.tests.unit.support.fakes.dns_lab import Lab
+from ansible_collections.xmpp.encryption.tests.unit.support.fakes.dns import Lab, ZoneKey
 
 
 def service(report, label: str):
