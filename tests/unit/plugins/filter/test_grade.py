@@ -1,10 +1,6 @@
 """The filters through their FilterModule, and once through a real ansible-playbook run."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleFilterError
@@ -16,9 +12,9 @@ from ansible_collections.xmpp.encryption.tests.unit.support.builders.grading imp
     clean_result,
     result_with,
 )
+from ansible_collections.xmpp.encryption.tests.unit.support.modules import run_playbook
 
 FILTERS = FilterModule().filters()
-REPO = Path(__file__).resolve().parents[4]
 
 
 def test_filter_names():
@@ -81,8 +77,7 @@ def test_through_ansible_playbook(tmp_path):
     """The filters as a playbook sees them: FQCN lookup, keyword arguments, Jinja types."""
     probe = tmp_path / "probe.json"
     probe.write_text(json.dumps(result_with({"certificate.days_left": 20})))
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
+    run = run_playbook(
         """
 - hosts: localhost
   gather_facts: false
@@ -98,23 +93,10 @@ def test_through_ansible_playbook(tmp_path):
           domain: "{{ ([probe] | xmpp.encryption.grade_domain).grade }}"
       vars:
         dns: {srv_secure: true, tlsa_matched: true}
-"""
-    )
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"),
-        "ANSIBLE_STDOUT_CALLBACK": "json",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-    }
-    bin_dir = Path(sys.executable).parent
-    run = subprocess.run(
-        [str(bin_dir / "ansible-playbook"), str(playbook), "-e", f"probe_file={probe}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
+""",
+        tmp_path,
+        "-e",
+        f"probe_file={probe}",
     )
     assert run.returncode == 0, run.stdout + run.stderr
     out = json.loads(run.stdout)

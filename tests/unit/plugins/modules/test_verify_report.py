@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from ansible_collections.xmpp.encryption.plugins.modules import verify_report
 from ansible_collections.xmpp.encryption.tests.unit.support.builders import report as builder
-from ansible_collections.xmpp.encryption.tests.unit.support.modules import run_module
-
-REPO = Path(__file__).resolve().parents[4]
+from ansible_collections.xmpp.encryption.tests.unit.support.modules import run_module, run_playbook
 
 
 def args(dest: Path, **more) -> dict:
@@ -67,8 +62,7 @@ def test_real_playbook_run(tmp_path):
     """Ansible packs the module and its module_utils and runs it: the imports hold."""
     results = tmp_path / "results.json"
     results.write_text(json.dumps(builder.fleet()))
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
+    done = run_playbook(
         f"""
 - hosts: localhost
   gather_facts: false
@@ -84,24 +78,8 @@ def test_real_playbook_run(tmp_path):
           - report is changed
           - report.counts.domains == 4
           - report.paths.markdown is file
-"""
-    )
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"),
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "tmp"),
-    }
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("ansible-playbook")), str(playbook)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
+""",
+        tmp_path,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "out" / "report.md").read_text().startswith("### ❌")
