@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import NamedTuple
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
@@ -18,9 +19,14 @@ from ansible.module_utils.testing import patch_module_args
 COLLECTIONS = Path(__file__).resolve().parents[3] / ".build" / "collections"
 
 
+class ModuleRun(NamedTuple):
+    rc: int
+    result: dict
+
+
 def run_module(
     module: ModuleType, args: dict, *, check: bool = False, diff: bool = False
-) -> tuple[int, dict]:
+) -> ModuleRun:
     """The exit code and the JSON result of one run; check and diff as Ansible passes them."""
     args = {**args}
     if check:
@@ -34,7 +40,7 @@ def run_module(
         pytest.raises(SystemExit) as exited,
     ):
         module.main()
-    return exited.value.code, json.loads(out.getvalue())
+    return ModuleRun(exited.value.code, json.loads(out.getvalue()))
 
 
 def run_playbook(playbook: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

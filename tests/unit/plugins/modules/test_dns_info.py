@@ -12,7 +12,7 @@ from ansible_collections.xmpp.encryption.tests.unit.support.modules import run_m
 
 
 def test_module_reports_the_domain(lab: Lab) -> None:
-    _, result = run_module(
+    result = run_module(
         dns_info,
         {
             "domain": "c.lab.test",
@@ -22,7 +22,7 @@ def test_module_reports_the_domain(lab: Lab) -> None:
             "timeout": 0.5,
         },
         check=True,
-    )
+    ).result
     assert result.get("failed") is not True, result
     assert result["changed"] is False
     assert result["domain"] == "c.lab.test."
@@ -35,15 +35,15 @@ def test_module_reports_the_domain(lab: Lab) -> None:
 
 def test_module_matches_tlsa_and_fails_cleanly(lab: Lab, tmp_path: Path) -> None:
     base = {"nameservers": ["127.0.0.1"], "port": lab.server.port, "trust_anchor": str(lab.anchor)}
-    _, ok = run_module(
+    ok = run_module(
         dns_info, {**base, "domain": "a.lab.test", "certificate": lab.cert_pem.decode()}, check=True
-    )
+    ).result
     assert ok["tlsa_matched"] is True
-    _, bad = run_module(
+    bad = run_module(
         dns_info,
         {**base, "domain": "a.lab.test", "trust_anchor": str(tmp_path / "none")},
         check=True,
-    )
+    ).result
     assert bad["failed"] is True
     assert "trust anchor" in bad["msg"]
 

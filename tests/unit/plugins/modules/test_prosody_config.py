@@ -12,7 +12,7 @@ def test_check_mode_and_diff_write_nothing(fixture_copy) -> None:
     main = fixture_copy("debian") / "prosody.cfg.lua"
     before = main.read_bytes()
     args = {"path": str(main), "settings": {"s2s_secure_auth": True}, "backup": True}
-    _, result = run_module(prosody_config, args, check=True, diff=True)
+    result = run_module(prosody_config, args, check=True, diff=True).result
     assert result["changed"] is True
     assert main.read_bytes() == before
     assert "backup_file" not in result
@@ -41,28 +41,28 @@ def test_apply_backup_then_idempotent(fixture_copy) -> None:
         "backup": True,
         "validate": "luac5.4 -p %s",
     }
-    _, result = run_module(prosody_config, args)
+    result = run_module(prosody_config, args).result
     included = main.parent / "conf.d" / "example.org.cfg.lua"
     assert result["changed"] is True
     assert result["files"] == [str(included)]
     assert Path(result["backup_file"]).read_text().startswith("-- Domain added")
     assert main.read_bytes() == before
     assert "\tc2s_require_encryption = true\n" in included.read_text()
-    _, again = run_module(prosody_config, args)
+    again = run_module(prosody_config, args).result
     assert again["changed"] is False
     assert again["changes"] == []
 
 
 def test_failures_carry_file_line_and_validator_output(fixture_copy) -> None:
     bad = fixture_copy("bad/unclosed_table.cfg.lua")
-    _, result = run_module(prosody_config, {"path": str(bad), "settings": {"a": 1}})
+    result = run_module(prosody_config, {"path": str(bad), "settings": {"a": 1}}).result
     assert result["failed"] is True
     assert result["line"] == 6
     assert result["msg"].startswith(f"{bad}:6: ")
     good = fixture_copy("multi.cfg.lua")
     before = good.read_bytes()
     args = {"path": str(good), "settings": {"a": 1}, "validate": "sh -c 'echo nope >&2; exit 3' %s"}
-    _, result = run_module(prosody_config, args)
+    result = run_module(prosody_config, args).result
     assert result["failed"] is True
     assert result["rc"] == 3
     assert result["stderr"] == "nope\n"
@@ -71,7 +71,7 @@ def test_failures_carry_file_line_and_validator_output(fixture_copy) -> None:
 
 def test_info_lists_hosts_components_and_certificates(fixture_copy) -> None:
     main = fixture_copy("debian") / "prosody.cfg.lua"
-    _, result = run_module(prosody_config_info, {"path": str(main)}, check=True)
+    result = run_module(prosody_config_info, {"path": str(main)}, check=True).result
     config = result["config"]
     assert result["changed"] is False
     assert list(config["virtualhosts"]) == ["localhost", "example.org"]
