@@ -10,7 +10,7 @@ A page is the role's guide, written by hand, with one block between the markers
 
 that this script writes from roles/ROLE/meta/argument_specs.yml and nothing else touches.
 Edit the guide anywhere outside the markers, and the variables only in the argument specs:
-tests/unit/docs/test_role_docs.py fails when a committed block differs from what this script
+tests/unit/docs/test_gen_role_docs.py fails when a committed block differs from what this script
 makes, so the guide and the variables live on one page and cannot drift from the specs. A page
 without markers gets the block appended; a role without a page gets a page with a title.
 """

@@ -1,9 +1,0 @@
-from collections.abc import Iterator
-
-import pytest
-from dns_lab import Lab, build_lab
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    yield from build_lab(tmp_path_factory)

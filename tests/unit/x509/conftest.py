@@ -1,8 +1,0 @@
-import pytest
-
-from .x509_pki import Pki, build_pki
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return build_pki(tmp_path_factory.mktemp("pki"))
