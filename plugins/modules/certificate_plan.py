@@ -25,6 +25,9 @@ description:
   - Reads nothing and changes nothing.
 author:
   - xmpp.encryption developers (@xmpp-encryption)
+extends_documentation_fragment:
+  - xmpp.encryption.attributes
+  - xmpp.encryption.attributes.read_only
 options:
   domains:
     description:
@@ -80,7 +83,6 @@ options:
         3072 (the default) or 4096.
     type: int
 notes:
-  - Supports check mode; it never changes anything.
   - Give the CSR a subject (RV(certificates[].common_name)) or make the subjectAltName
     critical; with an empty subject and a non-critical subjectAltName, path validation
     rejects the certificate.

@@ -18,10 +18,8 @@ try:
     import dns.name
     import dns.query
     import dns.rdatatype
-
-    HAS_DNSPYTHON = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_DNSPYTHON = False
+except ImportError:  # decided once, in _common.dependencies
+    pass
 
 
 class DnsQueryError(Exception):

@@ -35,10 +35,8 @@ try:
     import dns.rdatatype
     import dns.rrset
     import dns.zone
-
-    HAS_DNSPYTHON = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_DNSPYTHON = False
+except ImportError:  # decided once, in _common.dependencies
+    pass
 
 SECURE = "secure"
 INSECURE = "insecure"

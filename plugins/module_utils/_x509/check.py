@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
+    cryptography_problem,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.identity import (
     match_identity,
     reference_identity,
@@ -45,10 +48,8 @@ try:
     from cryptography import x509
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import ec
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_CRYPTOGRAPHY = False
+except ImportError:  # decided once, in _common.dependencies
+    pass
 
 # How this report spells key types, and the EdDSA sizes OpenSSL prints (`openssl x509 -text`).
 KEY_TYPE_NAMES = {"rsa": "RSA", "ecdsa": "EC", "ed25519": "Ed25519", "ed448": "Ed448", "dsa": "DSA"}
@@ -272,8 +273,9 @@ def check_certificate(
     ``anchors`` lets a caller that checks many chains load the trust store once
     (``load_trust_store``); otherwise ``ca_path`` (or the system store) is read.
     """
-    if not HAS_CRYPTOGRAPHY:  # pragma: no cover
-        raise X509CheckError("the cryptography library is needed")
+    problem = cryptography_problem()
+    if problem:  # pragma: no cover - the module checks first
+        raise X509CheckError(problem)
     try:
         ref = reference_identity(domain, stream, tls_mode)
     except ValueError as exc:

@@ -14,14 +14,11 @@ The ``cryptography`` import is guarded: ``ansible-test sanity`` imports this fil
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
-try:
+with contextlib.suppress(ImportError):  # decided once, in _common.dependencies
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_CRYPTOGRAPHY = False
 
 KEY_TYPES = ("ecdsa", "rsa")
 RSA_SIZES = (2048, 3072, 4096)

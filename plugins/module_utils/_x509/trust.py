@@ -21,10 +21,8 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import 
 try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_CRYPTOGRAPHY = False
+except ImportError:  # decided once, in _common.dependencies
+    pass
 
 SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 
