@@ -221,7 +221,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.impor
     ImportPolicy,
     Source,
     check_import,
-    load_trust_anchors,
+    load_ca_certificates,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.names import (
     required_names,
@@ -281,7 +281,7 @@ def main() -> None:
             min_days=p["min_days"],
             accepted_key_types=tuple(p["accepted_key_types"]),
             min_rsa_bits=p["min_rsa_bits"],
-            trust_anchors=load_trust_anchors(p["ca_path"]) if p["ca_path"] else None,
+            trust_anchors=load_ca_certificates(p["ca_path"]) if p["ca_path"] else None,
         )
     except ValueError as exc:
         module.fail_json(msg=str(exc))

@@ -76,7 +76,7 @@ def worst(verdicts: Iterable[Verdict]) -> Verdict:
 TrustAnchors = dict["dns.name.Name", list["dns.rrset.RRset"]]
 
 
-def parse_trust_anchors(text: str) -> TrustAnchors:
+def parse_dnssec_anchors(text: str) -> TrustAnchors:
     """DS and DNSKEY records in zone-file syntax (absolute names), grouped by zone."""
     try:
         zone = dns.zone.from_text(text, origin=dns.name.root, relativize=False, check_origin=False)
@@ -94,15 +94,15 @@ def parse_trust_anchors(text: str) -> TrustAnchors:
     return anchors
 
 
-def load_trust_anchors(path: str | None) -> TrustAnchors:
+def load_dnssec_anchors(path: str | None) -> TrustAnchors:
     """From a file, or the root's built-in anchors when ``path`` is None."""
     if path is None:
-        return parse_trust_anchors(ROOT_ANCHORS_TEXT)
+        return parse_dnssec_anchors(ROOT_ANCHORS_TEXT)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TrustAnchorError(f"cannot read the trust anchor {path}: {exc}") from exc
-    return parse_trust_anchors(text)
+    return parse_dnssec_anchors(text)
 
 
 def _sigs_for(section: Iterable[dns.rrset.RRset], rrset: dns.rrset.RRset) -> dns.rrset.RRset | None:

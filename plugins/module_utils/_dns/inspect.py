@@ -26,7 +26,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import
     SECURE,
     Validator,
     Verdict,
-    load_trust_anchors,
+    load_dnssec_anchors,
     worst,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
@@ -296,7 +296,7 @@ def inspect_domain(
     except (UnicodeError, dns.exception.DNSException) as exc:
         raise DnsInspectError(f"not a domain name: {domain!r}: {exc}") from exc
     try:
-        anchors = load_trust_anchors(trust_anchor)
+        anchors = load_dnssec_anchors(trust_anchor)
     except ValueError as exc:
         raise DnsInspectError(str(exc)) from exc
     material = certificate_material(certificate)

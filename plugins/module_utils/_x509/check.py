@@ -38,7 +38,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.trust import
     is_trust_anchor,
     issued_by,
     issuer_path,
-    load_trust_anchors,
+    load_ca_certificates,
     pkix_failure,
     self_signed,
     validity_problem,
@@ -152,7 +152,7 @@ def _sig_name(cert: x509.Certificate) -> str:
 def load_trust_store(ca_path: str | None) -> list[x509.Certificate]:
     """Certificates from a PEM bundle, a directory of PEM files, or the system store."""
     try:
-        return list(load_trust_anchors(ca_path))
+        return list(load_ca_certificates(ca_path))
     except TrustStoreError as exc:  # the caller's mistake, as this module reports those
         raise X509CheckError(str(exc)) from exc
 

@@ -55,7 +55,7 @@ def _store_files(ca_path: str | None) -> tuple[list[Path], bool]:
     return [root], True
 
 
-def load_trust_anchors(ca_path: str | None) -> tuple[x509.Certificate, ...]:
+def load_ca_certificates(ca_path: str | None) -> tuple[x509.Certificate, ...]:
     """Trust anchors from a PEM bundle file, a directory of PEM files, or the system store.
 
     In a directory, files that hold no PEM certificate (hash links to the same files, CRLs,

@@ -12,7 +12,7 @@ from tls_test_servers import OpenSslServer, connector, server_context
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import Deadline
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.channels_ahead import DEPTH
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_scan import (
-    CHECKS,
+    TLS_SCAN_CHECKS,
     chunks_for,
     scan_tls,
 )
@@ -74,7 +74,7 @@ def connection_bound(result, versions: list[str]) -> int:
     return 1 + len(VERSIONS) + suites + chunks + groups + 2 + 2 * len(versions) + 2 + DEPTH
 
 
-async def scan(server: OpenSslServer, checks=CHECKS, alpn=None):
+async def scan(server: OpenSslServer, checks=TLS_SCAN_CHECKS, alpn=None):
     result = await scan_tls(
         connector(server.port),
         sni="xmpp.test",
