@@ -224,11 +224,13 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.impor
     load_ca_certificates,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.names import (
+    CertNameError,
     required_names,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
     require_cryptography,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509Error
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.keys import (
     validate_acceptance,
 )
@@ -274,7 +276,7 @@ def main() -> None:
     )
     require_cryptography(module)
     p = module.params
-    try:  # bad names, a bad key policy and an unreadable ca_path are all ValueErrors
+    try:
         validate_acceptance(p["accepted_key_types"], p["min_rsa_bits"])
         policy = ImportPolicy(
             required=required_names(p["dns_names"], p["srv_ids"], p["xmpp_addrs"]),
@@ -283,7 +285,7 @@ def main() -> None:
             min_rsa_bits=p["min_rsa_bits"],
             trust_anchors=load_ca_certificates(p["ca_path"]) if p["ca_path"] else None,
         )
-    except ValueError as exc:
+    except (CertNameError, X509Error) as exc:  # names; a key policy or ca_path
         module.fail_json(msg=str(exc))
     passphrase = p["private_key_passphrase"]
     report = check_import(

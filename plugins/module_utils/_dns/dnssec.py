@@ -23,6 +23,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import
     DnsClient,
     DnsQueryError,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.errors import DnsError
 
 try:
     import dns.dnssec
@@ -52,7 +53,7 @@ ROOT_ANCHORS_TEXT = """
 """
 
 
-class TrustAnchorError(ValueError):
+class TrustAnchorError(DnsError):
     """A trust anchor file that cannot be read or holds no DS/DNSKEY record."""
 
 

@@ -24,11 +24,13 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import (
     BOGUS,
     SECURE,
+    TrustAnchorError,
     Validator,
     Verdict,
     load_dnssec_anchors,
     worst,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.errors import DnsError
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
     load_pem_certificates,
 )
@@ -59,7 +61,7 @@ SERVICES: dict[str, int | None] = {
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-class DnsInspectError(Exception):
+class DnsInspectError(DnsError):
     """The inspection cannot start (bad domain, unreadable certificate or trust anchor)."""
 
 
@@ -297,7 +299,7 @@ def inspect_domain(
         raise DnsInspectError(f"not a domain name: {domain!r}: {exc}") from exc
     try:
         anchors = load_dnssec_anchors(trust_anchor)
-    except ValueError as exc:
+    except TrustAnchorError as exc:
         raise DnsInspectError(str(exc)) from exc
     material = certificate_material(certificate)
     try:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import load_dnssec_anchors
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.errors import DnsError
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
     DnsInspectError,
     DnsReport,
@@ -476,7 +477,7 @@ def check_trust_anchor(path: str | None) -> None:
         return
     try:
         load_dnssec_anchors(path)
-    except (ValueError, OSError) as exc:
+    except DnsError as exc:
         raise ScanError(str(exc)) from exc
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
     cryptography_problem,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509Error
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.identity import (
     match_identity,
     reference_identity,
@@ -69,7 +70,7 @@ TRUST_ERRORS = (
 )
 
 
-class X509CheckError(Exception):
+class X509CheckError(X509Error):
     """A mistake of the caller (bad trust store path, unknown stream), not of the server."""
 
 

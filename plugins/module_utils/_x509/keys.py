@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509Error
+
 with contextlib.suppress(ImportError):  # decided once, in _common.dependencies
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
@@ -30,7 +32,7 @@ ACCEPTED_KINDS = ("rsa", "ecdsa", "ed25519")
 _ACCEPTED_CURVE_SIZES = (256, 384, 521)
 
 
-class KeyPolicyError(ValueError):
+class KeyPolicyError(X509Error):
     """A key type or size that the collection does not generate or accept."""
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
     HAS_CRYPTOGRAPHY,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509Error
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import spki_der
 
 with contextlib.suppress(ImportError):  # decided once, in _common.dependencies
@@ -26,7 +27,7 @@ SELECTORS = {0: "Cert", 1: "SPKI"}
 MATCHING_TYPES = {0: "Full", 1: "SHA2-256", 2: "SHA2-512"}
 
 
-class TlsaError(ValueError):
+class TlsaError(X509Error):
     """Input that cannot be turned into TLSA data (garbage DER, unknown parameters)."""
 
 

@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509Error
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
     PEM_CERTIFICATE_MARKER,
     load_pem_certificates,
@@ -27,7 +28,7 @@ except ImportError:  # decided once, in _common.dependencies
 SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 
 
-class TrustStoreError(ValueError):
+class TrustStoreError(X509Error):
     """A trust store that cannot be used: missing, unreadable, or without a certificate."""
 
 
