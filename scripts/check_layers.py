@@ -20,15 +20,15 @@ PREFIX = "ansible_collections.xmpp.encryption.plugins.module_utils."
 # Level of each package: imports go strictly downwards (or stay inside the package).
 LEVELS = {
     "_common": 0,
-    "_tls": 0,
-    "_x509": 0,
-    "_prosody": 0,
-    "_grading": 1,
-    "_probe": 2,
-    "_dns": 2,
-    "_certificate": 2,
-    "_report": 2,
-    "_fleet": 3,
+    "_tls": 1,
+    "_x509": 1,
+    "_prosody": 1,
+    "_grading": 2,
+    "_probe": 3,
+    "_dns": 3,
+    "_certificate": 3,
+    "_report": 3,
+    "_fleet": 4,
 }
 
 # Modules that run on managed servers, and the packages they must never ship.

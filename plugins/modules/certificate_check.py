@@ -25,6 +25,10 @@ description:
   - The private key is only compared, never returned or logged.
 author:
   - xmpp.encryption developers (@xmpp-encryption)
+extends_documentation_fragment:
+  - xmpp.encryption.requirements.cryptography
+  - xmpp.encryption.attributes
+  - xmpp.encryption.attributes.read_only
 options:
   certificate_path:
     description:
@@ -103,10 +107,6 @@ options:
       - Fail the task when there is any problem; otherwise only report them.
     type: bool
     default: true
-requirements:
-  - cryptography >= 42.0
-notes:
-  - Supports check mode; it never changes anything.
 seealso:
   - module: xmpp.encryption.certificate_plan
 """
@@ -221,16 +221,18 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.impor
     ImportPolicy,
     Source,
     check_import,
-    load_trust_anchors,
+    load_ca_certificates,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.names import (
+    CertNameError,
     required_names,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
+    require_cryptography,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509Error
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.keys import (
     validate_acceptance,
-)
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
-    cryptography_problem,
 )
 
 
@@ -272,20 +274,18 @@ def main() -> None:
         required_one_of=[("certificate_path", "certificate_content")],
         supports_check_mode=True,
     )
-    problem = cryptography_problem()
-    if problem:
-        module.fail_json(msg=problem)
+    require_cryptography(module)
     p = module.params
-    try:  # bad names, a bad key policy and an unreadable ca_path are all ValueErrors
+    try:
         validate_acceptance(p["accepted_key_types"], p["min_rsa_bits"])
         policy = ImportPolicy(
             required=required_names(p["dns_names"], p["srv_ids"], p["xmpp_addrs"]),
             min_days=p["min_days"],
             accepted_key_types=tuple(p["accepted_key_types"]),
             min_rsa_bits=p["min_rsa_bits"],
-            trust_anchors=load_trust_anchors(p["ca_path"]) if p["ca_path"] else None,
+            trust_anchors=load_ca_certificates(p["ca_path"]) if p["ca_path"] else None,
         )
-    except ValueError as exc:
+    except (CertNameError, X509Error) as exc:  # names; a key policy or ca_path
         module.fail_json(msg=str(exc))
     passphrase = p["private_key_passphrase"]
     report = check_import(

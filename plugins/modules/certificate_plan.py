@@ -25,6 +25,9 @@ description:
   - Reads nothing and changes nothing.
 author:
   - xmpp.encryption developers (@xmpp-encryption)
+extends_documentation_fragment:
+  - xmpp.encryption.attributes
+  - xmpp.encryption.attributes.read_only
 options:
   domains:
     description:
@@ -80,7 +83,6 @@ options:
         3072 (the default) or 4096.
     type: int
 notes:
-  - Supports check mode; it never changes anything.
   - Give the CSR a subject (RV(certificates[].common_name)) or make the subjectAltName
     critical; with an empty subject and a non-critical subjectAltName, path validation
     rejects the certificate.
@@ -180,8 +182,10 @@ key:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.names import (
+    CertNameError,
     plan_certificates,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509Error
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.keys import key_spec
 
 
@@ -200,12 +204,12 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
-    try:  # CertNameError and KeyPolicyError are both ValueErrors
+    try:
         key = key_spec(p["key_type"], p["key_size"])
         plans = plan_certificates(
             p["domains"], p["components"], p["subdomains"], group_by=p["group_by"], host=p["host"]
         )
-    except ValueError as exc:
+    except (CertNameError, X509Error) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(
         changed=False,

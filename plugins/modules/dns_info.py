@@ -29,6 +29,10 @@ description:
     is reported. TLSA records are only C(usable) when DNSSEC-secure.
 author:
   - xmpp.encryption developers (@xmpp-encryption)
+extends_documentation_fragment:
+  - xmpp.encryption.requirements.dnspython
+  - xmpp.encryption.attributes
+  - xmpp.encryption.attributes.read_only
 options:
   domain:
     description:
@@ -67,10 +71,8 @@ options:
         records.
     type: str
 requirements:
-  - dnspython >= 2.6
-  - cryptography (for O(certificate) in PEM form)
+  - cryptography >= 42.0, only for O(certificate) in PEM form
 notes:
-  - Supports check mode; it never changes anything.
   - NXDOMAIN proofs are checked for a covering signed NSEC or NSEC3 record, not for the complete
     closest-encloser proof of RFC 5155.
 seealso:
@@ -199,10 +201,12 @@ services:
           type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
+    require_dnspython,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
-    HAS_DNSPYTHON,
     DnsInspectError,
     inspect_domain,
 )
@@ -229,8 +233,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    if not HAS_DNSPYTHON:
-        module.fail_json(msg=missing_required_lib("dnspython"))
+    require_dnspython(module)
     p = module.params
     nameservers = p["nameservers"] or _system_nameservers()
     if not nameservers:

@@ -27,6 +27,8 @@ description:
   - To read the configuration without changing it, use M(xmpp.encryption.prosody_config_info).
 author:
   - xmpp.encryption developers (@xmpp-encryption)
+extends_documentation_fragment:
+  - xmpp.encryption.attributes
 options:
   path:
     description:
@@ -89,11 +91,11 @@ notes:
     definitions are not supported; such a file is refused.
 attributes:
   check_mode:
-    description: Can run in check mode and return the changes it would make.
     support: full
+    details: The changes are planned and returned, nothing is written and O(validate) is not run.
   diff_mode:
-    description: Returns the before and after text of every file that changes.
     support: full
+    details: The before and after text of every file that changes.
 """
 
 EXAMPLES = r"""

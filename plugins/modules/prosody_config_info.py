@@ -22,6 +22,9 @@ description:
     and line.
 author:
   - xmpp.encryption developers (@xmpp-encryption)
+extends_documentation_fragment:
+  - xmpp.encryption.attributes
+  - xmpp.encryption.attributes.read_only
 options:
   path:
     description:
@@ -34,11 +37,6 @@ options:
         globs allowed.
     type: bool
     default: true
-attributes:
-  check_mode:
-    description: Can run in check mode.
-    support: full
-    details: The module only reads.
 """
 
 EXAMPLES = r"""

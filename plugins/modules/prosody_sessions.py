@@ -25,6 +25,8 @@ description:
     ellipsis; such sessions carry C(truncated=true).
 author:
   - xmpp.encryption developers (@xmpp-encryption)
+extends_documentation_fragment:
+  - xmpp.encryption.attributes
 options:
   s2s:
     description: List server-to-server sessions and the impact preview.
@@ -56,11 +58,12 @@ options:
     default: [runuser, -u, prosody, --]
 attributes:
   check_mode:
-    description: Can run in check mode.
     support: full
     details:
       - Sessions are listed; with O(close_insecure_c2s) the ones that would be closed are
         returned and none is closed.
+  diff_mode:
+    support: none
 notes:
   - Runs on the XMPP server.
 """

@@ -29,6 +29,12 @@ description:
     probe host.
 author:
   - xmpp.encryption developers (@xmpp-encryption)
+extends_documentation_fragment:
+  - xmpp.encryption.probe
+  - xmpp.encryption.requirements.dnspython
+  - xmpp.encryption.requirements.cryptography
+  - xmpp.encryption.attributes
+  - xmpp.encryption.attributes.read_only
 options:
   domains:
     description:
@@ -95,20 +101,6 @@ options:
       - File with DS or DNSKEY records from which DNSSEC is validated. Without it, the root
         zone's keys.
     type: path
-  ca_path:
-    description:
-      - PEM bundle or folder of trusted CA certificates. Without it, the system's.
-    type: path
-  timeout:
-    description:
-      - Seconds one endpoint's probe may take, counted from when its server has room for it.
-    type: float
-    default: 60
-  connect_timeout:
-    description:
-      - Seconds to wait for each TCP connection.
-    type: float
-    default: 5
   max_connections:
     description:
       - Connections open at once across the whole run.
@@ -119,13 +111,6 @@ options:
       - Connections open at once to one server address, over all its ports and domains.
     type: int
     default: 5
-  checks:
-    description:
-      - What to probe on each endpoint (as in M(xmpp.encryption.tls_info)).
-    type: list
-    elements: str
-    choices: [features, versions, suites, groups, certificate]
-    default: [features, versions, suites, groups, certificate]
   renew_days:
     description:
       - A certificate with fewer days left gets a warning in its grade.
@@ -145,15 +130,6 @@ options:
       - Domains at the same address and port share one TLS enumeration.
     type: bool
     default: true
-  pipelining:
-    description:
-      - Once a server has offered STARTTLS on a stream, open each further TLS scan connection
-        to it with the stream header and C(<starttls/>) in one write (XEP-0305), one round
-        trip less each (as in M(xmpp.encryption.tls_info)).
-      - A server that does not answer that with C(<proceed/>) is scanned the ordinary way from
-        then on; the endpoint's C(problems) say so.
-    type: bool
-    default: true
   address_families:
     description:
       - Which addresses of SRV targets to probe.
@@ -161,11 +137,6 @@ options:
     elements: str
     choices: [ipv4, ipv6]
     default: [ipv4, ipv6]
-requirements:
-  - dnspython >= 2.6
-  - cryptography >= 42.0
-notes:
-  - Supports check mode; it never changes anything, and probes in check mode too.
 seealso:
   - module: xmpp.encryption.tls_info
   - module: xmpp.encryption.dns_info
@@ -282,10 +253,11 @@ finished:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
-    HAS_DNSPYTHON,
+from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
+    require_cryptography,
+    require_dnspython,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.scan import (
     DomainRequest,
@@ -297,9 +269,6 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.scan import
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
     CHECKS,
-)
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
-    cryptography_problem,
 )
 
 
@@ -352,11 +321,8 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    if not HAS_DNSPYTHON:
-        module.fail_json(msg=missing_required_lib("dnspython"))
-    problem = cryptography_problem()
-    if problem:
-        module.fail_json(msg=problem)
+    require_dnspython(module)
+    require_cryptography(module)
     p = module.params
     try:
         requests: list[DomainRequest] = requests_from(p["domains"], p["components"], p["endpoints"])

@@ -32,8 +32,11 @@ description:
   - The module never changes anything.
 author:
   - xmpp.encryption developers (@xmpp-encryption)
-requirements:
-  - cryptography >= 42.0
+extends_documentation_fragment:
+  - xmpp.encryption.probe
+  - xmpp.encryption.requirements.cryptography
+  - xmpp.encryption.attributes
+  - xmpp.encryption.attributes.read_only
 options:
   host:
     description:
@@ -64,62 +67,17 @@ options:
     type: str
     choices: [starttls, direct]
     default: starttls
-  timeout:
-    description:
-      - The overall deadline for the whole probe, in seconds. Parts not done by then are
-        reported as incomplete.
-    type: float
-    default: 60
-  connect_timeout:
-    description:
-      - How long one TCP connect may take, in seconds.
-    type: float
-    default: 5
-  ca_path:
-    description:
-      - A PEM file or a directory of PEM files with the trust anchors for the certificate
-        check. The system trust store when not given.
-    type: path
   max_connections:
     description:
       - The most connections open to the server at the same time.
     type: int
     default: 5
-  checks:
-    description:
-      - What to probe. C(features) reads the stream features and tries plaintext
-        authentication or dialback (STARTTLS only); C(versions) the protocol versions and
-        compression; C(suites) the cipher suites per version, server preference and forward
-        secrecy; C(groups) the key-exchange groups and DHE sizes; C(certificate) the chain,
-        its trust and its identity.
-    type: list
-    elements: str
-    choices: [features, versions, suites, groups, certificate]
-    default: [features, versions, suites, groups, certificate]
-  pipelining:
-    description:
-      - Once the server has offered STARTTLS on this stream, open each further TLS scan
-        connection with the stream header and C(<starttls/>) in one write, without waiting
-        for the features (XEP-0305, XMPP Quickstart). That saves one round trip per scan
-        connection; the server's header, features and C(<proceed/>) are still read and
-        checked.
-      - A server that answers a pipelined C(<starttls/>) with anything else (a stream error,
-        C(<failure/>), a hang-up) is scanned the ordinary way from then on and the attempt is
-        made again; RV(problems) says so.
-      - Only STARTTLS scan connections pipeline; the features probe always waits for the
-        features.
-    type: bool
-    default: true
   fail_on_error:
     description:
       - Fail the task when the endpoint could not be probed (RV(error) is set), instead of
         returning the error as a result.
     type: bool
     default: false
-attributes:
-  check_mode:
-    description: Runs the same in check mode - the module only reads.
-    support: full
 notes:
   - The plaintext test (C(features)) sends one SASL C(<auth/>) with a random, invalid
     user name and password (c2s) or one dialback C(<db:result/>) from a random C(.invalid)
@@ -308,13 +266,13 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
+    require_cryptography,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
     CHECKS,
     X509CheckError,
     run_probe,
-)
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
-    cryptography_problem,
 )
 
 
@@ -341,9 +299,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    problem = cryptography_problem()
-    if problem:
-        module.fail_json(msg=problem)
+    require_cryptography(module)
     try:
         result = run_probe(module.params)
     except (ValueError, X509CheckError) as exc:

@@ -23,6 +23,8 @@ description:
     (C(delegate_to: localhost) and C(run_once: true))."
 author:
   - xmpp.encryption developers (@xmpp-encryption)
+extends_documentation_fragment:
+  - xmpp.encryption.attributes
 options:
   results:
     description:
@@ -75,11 +77,15 @@ options:
       - The version of this collection that made the scan, recorded in the reports.
     type: str
     default: unknown
-notes:
-  - Supports check mode; it renders every report and tells which files would change, but
-    writes nothing.
 seealso:
   - module: xmpp.encryption.tls_info
+attributes:
+  check_mode:
+    support: full
+    details: Every report is rendered and the files that would change are returned; nothing is
+      written.
+  diff_mode:
+    support: none
 """
 
 EXAMPLES = r"""

@@ -50,7 +50,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.trust import
     is_ca,
     is_trust_anchor,
     issued_by,
-    load_trust_anchors,
+    load_ca_certificates,
     pkix_failure,
     self_signed,
     validity_problem,
@@ -63,14 +63,14 @@ try:
 except ImportError:  # pragma: no cover - the module checks cryptography_problem() first
     pass
 
-# load_trust_anchors is part of this interface: certificate_check imports it from here.
+# load_ca_certificates is part of this interface: certificate_check imports it from here.
 __all__ = [
     "ImportPolicy",
     "ImportReport",
     "Problem",
     "Source",
     "check_import",
-    "load_trust_anchors",
+    "load_ca_certificates",
     "names_from_certificate",
 ]
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.errors import DnsError
+
 try:
     import dns.exception
     import dns.flags
@@ -18,13 +20,11 @@ try:
     import dns.name
     import dns.query
     import dns.rdatatype
-
-    HAS_DNSPYTHON = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_DNSPYTHON = False
+except ImportError:  # decided once, in _common.dependencies
+    pass
 
 
-class DnsQueryError(Exception):
+class DnsQueryError(DnsError):
     """No usable answer from any nameserver after every try (timeouts, refusals, garbage)."""
 
 

@@ -23,6 +23,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import
     DnsClient,
     DnsQueryError,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.errors import DnsError
 
 try:
     import dns.dnssec
@@ -35,10 +36,8 @@ try:
     import dns.rdatatype
     import dns.rrset
     import dns.zone
-
-    HAS_DNSPYTHON = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_DNSPYTHON = False
+except ImportError:  # decided once, in _common.dependencies
+    pass
 
 SECURE = "secure"
 INSECURE = "insecure"
@@ -54,7 +53,7 @@ ROOT_ANCHORS_TEXT = """
 """
 
 
-class TrustAnchorError(ValueError):
+class TrustAnchorError(DnsError):
     """A trust anchor file that cannot be read or holds no DS/DNSKEY record."""
 
 
@@ -78,7 +77,7 @@ def worst(verdicts: Iterable[Verdict]) -> Verdict:
 TrustAnchors = dict["dns.name.Name", list["dns.rrset.RRset"]]
 
 
-def parse_trust_anchors(text: str) -> TrustAnchors:
+def parse_dnssec_anchors(text: str) -> TrustAnchors:
     """DS and DNSKEY records in zone-file syntax (absolute names), grouped by zone."""
     try:
         zone = dns.zone.from_text(text, origin=dns.name.root, relativize=False, check_origin=False)
@@ -96,15 +95,15 @@ def parse_trust_anchors(text: str) -> TrustAnchors:
     return anchors
 
 
-def load_trust_anchors(path: str | None) -> TrustAnchors:
+def load_dnssec_anchors(path: str | None) -> TrustAnchors:
     """From a file, or the root's built-in anchors when ``path`` is None."""
     if path is None:
-        return parse_trust_anchors(ROOT_ANCHORS_TEXT)
+        return parse_dnssec_anchors(ROOT_ANCHORS_TEXT)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TrustAnchorError(f"cannot read the trust anchor {path}: {exc}") from exc
-    return parse_trust_anchors(text)
+    return parse_dnssec_anchors(text)
 
 
 def _sigs_for(section: Iterable[dns.rrset.RRset], rrset: dns.rrset.RRset) -> dns.rrset.RRset | None:

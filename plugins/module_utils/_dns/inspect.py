@@ -7,11 +7,16 @@ for SRV targets at ``_PORT._tcp.TARGET``, usable only when DNSSEC-secure).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
+    HAS_DNSPYTHON,
+    cryptography_problem,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import (
     DnsClient,
     DnsQueryError,
@@ -19,11 +24,13 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import (
     BOGUS,
     SECURE,
+    TrustAnchorError,
     Validator,
     Verdict,
-    load_trust_anchors,
+    load_dnssec_anchors,
     worst,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.errors import DnsError
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
     load_pem_certificates,
 )
@@ -38,17 +45,11 @@ try:
     import dns.name
     import dns.rdataclass
     import dns.rdatatype
+except ImportError:  # decided once, in _common.dependencies
+    pass
 
-    HAS_DNSPYTHON = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_DNSPYTHON = False
-
-try:
+with contextlib.suppress(ImportError):  # decided once, in _common.dependencies
     from cryptography.hazmat.primitives import serialization
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_CRYPTOGRAPHY = False
 
 # service label → fallback port (None: XEP-0368 defines no fallback for direct TLS)
 SERVICES: dict[str, int | None] = {
@@ -60,7 +61,7 @@ SERVICES: dict[str, int | None] = {
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-class DnsInspectError(Exception):
+class DnsInspectError(DnsError):
     """The inspection cannot start (bad domain, unreadable certificate or trust anchor)."""
 
 
@@ -86,8 +87,9 @@ def certificate_material(value: str | None) -> CertificateMaterial | None:
             raise DnsInspectError(
                 f"certificate is neither PEM, a readable file nor a hash: {exc}"
             ) from exc
-    if not HAS_CRYPTOGRAPHY:  # pragma: no cover
-        raise DnsInspectError("the cryptography library is needed to read a PEM certificate")
+    problem = cryptography_problem()
+    if problem:  # dns_info needs cryptography only for a PEM certificate
+        raise DnsInspectError(problem)
     try:
         certs = load_pem_certificates(text.encode("ascii"))
     except ValueError as exc:
@@ -287,7 +289,7 @@ def inspect_domain(
     now: float | None = None,
 ) -> DnsReport:
     """Inspect ``domain``; raises ``DnsInspectError`` only for bad inputs, never for DNS data."""
-    if not HAS_DNSPYTHON:  # pragma: no cover
+    if not HAS_DNSPYTHON:  # pragma: no cover - the modules check first
         raise DnsInspectError("dnspython is needed")
     try:
         name = dns.name.from_text(
@@ -296,8 +298,8 @@ def inspect_domain(
     except (UnicodeError, dns.exception.DNSException) as exc:
         raise DnsInspectError(f"not a domain name: {domain!r}: {exc}") from exc
     try:
-        anchors = load_trust_anchors(trust_anchor)
-    except ValueError as exc:
+        anchors = load_dnssec_anchors(trust_anchor)
+    except TrustAnchorError as exc:
         raise DnsInspectError(str(exc)) from exc
     material = certificate_material(certificate)
     try:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import SECURE
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
     DnsReport,
     Service,
@@ -38,7 +39,6 @@ FIX_DNS = (
     "domain itself) whose targets have A or AAAA records; for a host without DNS, list its "
     "endpoints explicitly (verify_endpoints)."
 )
-SECURE = "secure"
 
 
 class PlanError(ValueError):

@@ -28,7 +28,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import load_trust_anchors
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import load_dnssec_anchors
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.errors import DnsError
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
     DnsInspectError,
     DnsReport,
@@ -475,8 +476,8 @@ def check_trust_anchor(path: str | None) -> None:
     if path is None:
         return
     try:
-        load_trust_anchors(path)
-    except (ValueError, OSError) as exc:
+        load_dnssec_anchors(path)
+    except DnsError as exc:
         raise ScanError(str(exc)) from exc
 
 

@@ -171,7 +171,8 @@ class Facts:
         return tuple(out)
 
 
-def endpoint_label(result: Mapping[str, Any]) -> str:
+def domain_endpoint_label(result: Mapping[str, Any]) -> str:
+    """``example.org c2s xmpp.example.org:5222``: named with its domain, for a fleet's grades."""
     ep = _map(result.get("endpoint"))
     where = f"{ep.get('host', '?')}:{ep.get('port', '?')}"
     return f"{ep.get('domain', '?')} {ep.get('stream', '?')} {where}"
@@ -199,7 +200,7 @@ def read_facts(result: Mapping[str, Any]) -> Facts:
     dh = tls.get("min_dh_bits")
     fs = tls.get("forward_secrecy")
     return Facts(
-        label=endpoint_label(result),
+        label=domain_endpoint_label(result),
         stream=str(ep.get("stream") or "c2s"),
         tls_mode=str(ep.get("tls_mode") or "starttls"),
         error=error if isinstance(error, Mapping) else ({"message": str(error)} if error else None),

@@ -29,7 +29,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._grading.facts imp
     DnsEvidence,
     Facts,
     dns_for,
-    endpoint_label,
+    domain_endpoint_label,
     normalize_dns,
     read_facts,
 )
@@ -147,7 +147,7 @@ __all__ = [
     "Subscores",
     "band",
     "dns_for",
-    "endpoint_label",
+    "domain_endpoint_label",
     "grade_domain",
     "grade_endpoint",
     "normalize_dns",

@@ -254,7 +254,7 @@ def _dane(f: Facts, g: Grade, dns: DnsEvidence | None, p: Mapping[str, Any]) -> 
 
 
 # Each check: (facts, grade, dns evidence or None, resolved policy) -> breaches.
-CHECKS: tuple[
+POLICY_RULES: tuple[
     Callable[[Facts, Grade, DnsEvidence | None, Mapping[str, Any]], list[Breach]], ...
 ] = (
     _min_grade,
@@ -296,7 +296,7 @@ def evaluate_policy(
         ]
     evidence = normalize_dns(dns if isinstance(dns, DnsEvidence) else dns_for(result, dns))
     verdict = grade or grade_endpoint(result, evidence, renew_days=renew_days)
-    return [b for check in CHECKS for b in check(facts, verdict, evidence, settings)]
+    return [b for check in POLICY_RULES for b in check(facts, verdict, evidence, settings)]
 
 
 def evaluate_policies(

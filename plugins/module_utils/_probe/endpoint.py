@@ -6,7 +6,7 @@ certificate chain the scan brought back. Every failure of the endpoint ends up i
 (``error`` when it could not be probed at all, ``problems`` for parts that failed): the only
 exceptions are for the caller's own mistakes (``ValueError``, ``X509CheckError``).
 The TLS scan and certificate modules guard their cryptography imports: a module fails with
-``_x509.read.cryptography_problem()`` before probing when the library is missing or too old.
+``_common.dependencies.require_cryptography()`` before probing when it is missing or too old.
 
 Once this probe has seen the server offer STARTTLS, further scan connections pipeline their
 ``<starttls/>`` with the stream header (XEP-0305, one round trip less each); the first

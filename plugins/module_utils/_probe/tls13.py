@@ -13,6 +13,9 @@ import hashlib
 import hmac
 from typing import Any
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
+    HAS_CRYPTOGRAPHY,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import ProbeError
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_wire import (
     CERTIFICATE,
@@ -29,10 +32,8 @@ try:
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
     from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # sanity tests import without it
-    HAS_CRYPTOGRAPHY = False
+except ImportError:  # decided once, in _common.dependencies
+    pass
 
 # TLS 1.3 suite -> (hash, key length, AEAD name).
 _SUITE_PARAMS: dict[int, tuple[str, int, str]] = {

@@ -63,7 +63,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._tls.registry impo
     CipherSuite,
 )
 
-CHECKS = frozenset(
+TLS_SCAN_CHECKS = frozenset(
     {"versions", "suites", "groups", "forward_secrecy", "compression", "certificate"}
 )
 MAX_SUITES_PER_HELLO = 128
@@ -490,14 +490,14 @@ async def scan_tls(
     deadline: Deadline,
     alpn: str | None = None,
 ) -> TlsScanResult:
-    """Scan one TLS endpoint for ``checks`` (a subset of ``CHECKS``).
+    """Scan one TLS endpoint for ``checks`` (a subset of ``TLS_SCAN_CHECKS``).
 
     ``connect`` opens a fresh connection positioned for the first TLS byte (after
     STARTTLS, or direct TLS); it may raise ``ProbeError``. ``sni`` is sent in every hello;
     ``alpn`` (e.g. ``xmpp-client`` for XEP-0368) too when given. Endpoint failures never
     raise: they end up in ``error``/``anomalies`` of the result.
     """
-    unknown = checks - CHECKS
+    unknown = checks - TLS_SCAN_CHECKS
     if unknown:
         raise ValueError(f"unknown TLS checks: {sorted(unknown)}")
     scan = _Scanner(connect, sni, deadline, alpn)
@@ -614,4 +614,4 @@ async def scan_tls(
     )
 
 
-__all__ = ["CHECKS", "MAX_SUITES_PER_HELLO", "VERSION_NAMES", "TlsScanResult", "scan_tls"]
+__all__ = ["MAX_SUITES_PER_HELLO", "TLS_SCAN_CHECKS", "VERSION_NAMES", "TlsScanResult", "scan_tls"]

@@ -16,6 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
+    HAS_CRYPTOGRAPHY,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import (
     Deadline,
     ProbeError,
@@ -31,10 +34,8 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._tls.registry impo
 try:
     from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # sanity tests import without it; key shares then cannot be made
-    HAS_CRYPTOGRAPHY = False
+except ImportError:  # decided once, in _common.dependencies
+    pass
 
 # Record content types and handshake message types.
 CHANGE_CIPHER_SPEC, ALERT, HANDSHAKE, APPLICATION_DATA = 20, 21, 22, 23

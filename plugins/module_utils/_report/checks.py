@@ -143,7 +143,7 @@ _PLAINTEXT_CODES = frozenset(
 
 # Codes are the policy's (_grading/policy.py) and grading's caps (_grading/caps.py); docs/reports.md
 # lists them. Keep a new code of either in step here, or it becomes a "policy: code" case.
-CHECKS: tuple[Check, ...] = (
+REPORT_CHECKS: tuple[Check, ...] = (
     Check("reachable", "endpoints reachable", frozenset({"unreachable", "no-endpoints"})),
     Check(
         "plaintext-c2s",
@@ -232,9 +232,9 @@ CHECKS: tuple[Check, ...] = (
         policy_key="require_dane",
     ),
 )
-CHECK_IDS = tuple(c.id for c in CHECKS)
-_BY_ID = {c.id: c for c in CHECKS}
-_GRADE_CODES = next(c.codes for c in CHECKS if c.id == "min-grade")
+CHECK_IDS = tuple(c.id for c in REPORT_CHECKS)
+_BY_ID = {c.id: c for c in REPORT_CHECKS}
+_GRADE_CODES = next(c.codes for c in REPORT_CHECKS if c.id == "min-grade")
 
 
 def _required(check: Check, policy: Mapping[str, Any]) -> bool:
@@ -262,12 +262,12 @@ def _owner(item: Mapping[str, Any]) -> Check | None:
     if code in _PLAINTEXT_CODES:
         # A plaintext breach on an unknown stream is a client's problem first.
         return _BY_ID["plaintext-s2s" if _stream(item) == "s2s" else "plaintext-c2s"]
-    return next((c for c in CHECKS if code in c.codes), None)
+    return next((c for c in REPORT_CHECKS if code in c.codes), None)
 
 
 def assign(items: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list], list]:
     """Breaches (or findings) by check id, and those no check claims (in the input's order)."""
-    by_check: dict[str, list[Mapping[str, Any]]] = {c.id: [] for c in CHECKS}
+    by_check: dict[str, list[Mapping[str, Any]]] = {c.id: [] for c in REPORT_CHECKS}
     unclaimed: list[Mapping[str, Any]] = []
     for item in items:
         owner = _owner(item)
@@ -352,7 +352,7 @@ def domain_checks(
     # Caps no check claims stay explained by the grade check's own breach message.
     causes = assign(grade_causes(domain, policy))[0]
     results: list[CheckResult] = []
-    for check in CHECKS:
+    for check in REPORT_CHECKS:
         breaches = tuple(by_check[check.id])
         # A cap only explains a check the policy did not already judge on its own.
         findings = () if breaches or check.id == "min-grade" else tuple(causes[check.id])

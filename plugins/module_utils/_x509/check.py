@@ -13,6 +13,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
+    cryptography_problem,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509Error
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.identity import (
     match_identity,
     reference_identity,
@@ -35,7 +39,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.trust import
     is_trust_anchor,
     issued_by,
     issuer_path,
-    load_trust_anchors,
+    load_ca_certificates,
     pkix_failure,
     self_signed,
     validity_problem,
@@ -45,10 +49,8 @@ try:
     from cryptography import x509
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import ec
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_CRYPTOGRAPHY = False
+except ImportError:  # decided once, in _common.dependencies
+    pass
 
 # How this report spells key types, and the EdDSA sizes OpenSSL prints (`openssl x509 -text`).
 KEY_TYPE_NAMES = {"rsa": "RSA", "ecdsa": "EC", "ed25519": "Ed25519", "ed448": "Ed448", "dsa": "DSA"}
@@ -68,7 +70,7 @@ TRUST_ERRORS = (
 )
 
 
-class X509CheckError(Exception):
+class X509CheckError(X509Error):
     """A mistake of the caller (bad trust store path, unknown stream), not of the server."""
 
 
@@ -151,7 +153,7 @@ def _sig_name(cert: x509.Certificate) -> str:
 def load_trust_store(ca_path: str | None) -> list[x509.Certificate]:
     """Certificates from a PEM bundle, a directory of PEM files, or the system store."""
     try:
-        return list(load_trust_anchors(ca_path))
+        return list(load_ca_certificates(ca_path))
     except TrustStoreError as exc:  # the caller's mistake, as this module reports those
         raise X509CheckError(str(exc)) from exc
 
@@ -272,8 +274,9 @@ def check_certificate(
     ``anchors`` lets a caller that checks many chains load the trust store once
     (``load_trust_store``); otherwise ``ca_path`` (or the system store) is read.
     """
-    if not HAS_CRYPTOGRAPHY:  # pragma: no cover
-        raise X509CheckError("the cryptography library is needed")
+    problem = cryptography_problem()
+    if problem:  # pragma: no cover - the module checks first
+        raise X509CheckError(problem)
     try:
         ref = reference_identity(domain, stream, tls_mode)
     except ValueError as exc:

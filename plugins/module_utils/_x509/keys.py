@@ -14,14 +14,13 @@ The ``cryptography`` import is guarded: ``ansible-test sanity`` imports this fil
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
-try:
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509Error
 
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_CRYPTOGRAPHY = False
+with contextlib.suppress(ImportError):  # decided once, in _common.dependencies
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 KEY_TYPES = ("ecdsa", "rsa")
 RSA_SIZES = (2048, 3072, 4096)
@@ -33,7 +32,7 @@ ACCEPTED_KINDS = ("rsa", "ecdsa", "ed25519")
 _ACCEPTED_CURVE_SIZES = (256, 384, 521)
 
 
-class KeyPolicyError(ValueError):
+class KeyPolicyError(X509Error):
     """A key type or size that the collection does not generate or accept."""
 
 

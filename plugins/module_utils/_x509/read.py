@@ -9,23 +9,15 @@ rules.
 
 from __future__ import annotations
 
-import re
-import sys
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 try:
-    import cryptography
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_CRYPTOGRAPHY = False
-
-# Certificate.not_valid_before_utc and not_valid_after_utc came with cryptography 42.
-MIN_CRYPTOGRAPHY = (42, 0)
+except ImportError:  # decided once, in _common.dependencies
+    pass
 
 OID_SRV_NAME = "1.3.6.1.5.5.7.8.7"  # id-on-dnsSRV, RFC 4985
 OID_XMPP_ADDR = "1.3.6.1.5.5.7.8.5"  # id-on-xmppAddr, RFC 6120 §13.7.1.4
@@ -34,18 +26,6 @@ OID_SERVER_AUTH = "1.3.6.1.5.5.7.3.1"  # id-kp-serverAuth
 OID_CLIENT_AUTH = "1.3.6.1.5.5.7.3.2"  # id-kp-clientAuth
 DER_IA5_STRING, DER_UTF8_STRING = 0x16, 0x0C
 PEM_CERTIFICATE_MARKER = b"-----BEGIN CERTIFICATE-----"
-
-
-def cryptography_problem() -> str | None:
-    """Why the certificate code cannot run with this Python, for a module to fail with; or None."""
-    wanted = ".".join(map(str, MIN_CRYPTOGRAPHY))
-    where = f"this host's Python ({sys.executable})"
-    if not HAS_CRYPTOGRAPHY:
-        return f"the cryptography library ({wanted} or later) is not installed for {where}"
-    found = tuple(int(part) for part in re.findall(r"\d+", cryptography.__version__)[:2])
-    if found < MIN_CRYPTOGRAPHY:
-        return f"cryptography {cryptography.__version__} on {where} is too old: {wanted} or later"
-    return None
 
 
 def load_pem_certificates(data: bytes) -> list[x509.Certificate]:

@@ -8,25 +8,26 @@ under PKIX, which the caller says through ``pkix_valid``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
+    HAS_CRYPTOGRAPHY,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509Error
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import spki_der
 
-try:
+with contextlib.suppress(ImportError):  # decided once, in _common.dependencies
     from cryptography import x509
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_CRYPTOGRAPHY = False
 
 USAGES = {0: "PKIX-TA", 1: "PKIX-EE", 2: "DANE-TA", 3: "DANE-EE"}
 SELECTORS = {0: "Cert", 1: "SPKI"}
 MATCHING_TYPES = {0: "Full", 1: "SHA2-256", 2: "SHA2-512"}
 
 
-class TlsaError(ValueError):
+class TlsaError(X509Error):
     """Input that cannot be turned into TLSA data (garbage DER, unknown parameters)."""
 
 

@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509Error
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
     PEM_CERTIFICATE_MARKER,
     load_pem_certificates,
@@ -21,15 +22,13 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import 
 try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_CRYPTOGRAPHY = False
+except ImportError:  # decided once, in _common.dependencies
+    pass
 
 SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 
 
-class TrustStoreError(ValueError):
+class TrustStoreError(X509Error):
     """A trust store that cannot be used: missing, unreadable, or without a certificate."""
 
 
@@ -57,7 +56,7 @@ def _store_files(ca_path: str | None) -> tuple[list[Path], bool]:
     return [root], True
 
 
-def load_trust_anchors(ca_path: str | None) -> tuple[x509.Certificate, ...]:
+def load_ca_certificates(ca_path: str | None) -> tuple[x509.Certificate, ...]:
     """Trust anchors from a PEM bundle file, a directory of PEM files, or the system store.
 
     In a directory, files that hold no PEM certificate (hash links to the same files, CRLs,

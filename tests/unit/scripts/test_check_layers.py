@@ -31,7 +31,7 @@ def write(root: Path, rel: str, text: str = "") -> None:
 
 
 def tree(tmp_path: Path) -> Path:
-    """A small collection: _x509 (level 0) and _probe (level 2), one managed-node module."""
+    """A small collection: _x509 (level 1) and _probe (level 3), one managed-node module."""
     utils = "plugins/module_utils"
     for package in ("_x509", "_probe"):
         write(tmp_path, f"{utils}/{package}/__init__.py")
@@ -56,7 +56,7 @@ def test_an_import_upwards_is_named(tmp_path):
     root = tree(tmp_path)
     write(root, "plugins/module_utils/_x509/check.py", f"from {PREFIX}._probe import stream\n")
     (problem,) = check.layer_violations(root / "plugins" / "module_utils")
-    assert problem.startswith("_x509/check.py: _x509 (level 0) imports _probe.stream (level 2)")
+    assert problem.startswith("_x509/check.py: _x509 (level 1) imports _probe.stream (level 3)")
 
 
 def test_code_in_an_init_and_a_flat_file_are_named(tmp_path):

@@ -12,7 +12,7 @@ import copy
 from typing import Any
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._grading.grade import (
-    endpoint_label,
+    domain_endpoint_label,
     grade_domain,
     grade_endpoint,
 )
@@ -66,7 +66,7 @@ def unreachable(domain: str, stream: str = "c2s") -> dict:
 def breach(code: str, result: dict | None, message: str, fix: str) -> dict:
     return {
         "code": code,
-        "endpoint": endpoint_label(result) if result is not None else "",
+        "endpoint": domain_endpoint_label(result) if result is not None else "",
         "message": message,
         "fix": fix,
     }

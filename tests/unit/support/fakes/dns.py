@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import DnsClient
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import (
     Validator,
-    load_trust_anchors,
+    load_dnssec_anchors,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import inspect_domain
 
@@ -296,7 +296,7 @@ class Lab:
 
     def validator(self) -> Validator:
         client = DnsClient(["127.0.0.1"], port=self.server.port, timeout=0.3)
-        return Validator(client, load_trust_anchors(str(self.anchor)))
+        return Validator(client, load_dnssec_anchors(str(self.anchor)))
 
 
 def build_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:

@@ -14,7 +14,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.impor
     ImportPolicy,
     Source,
     check_import,
-    load_trust_anchors,
+    load_ca_certificates,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._certificate.names import (
     required_names,
@@ -345,14 +345,14 @@ def test_trust_anchors_from_file_and_directory(tmp_path):
     pki = make_pki()
     bundle = tmp_path / "bundle.pem"
     bundle.write_bytes(make_pki().root.pem() + pki.root.pem())
-    assert len(load_trust_anchors(str(bundle))) == 2
+    assert len(load_ca_certificates(str(bundle))) == 2
     folder = tmp_path / "cas"
     folder.mkdir()
     (folder / "a.crt").write_bytes(pki.root.pem())
     (folder / "notes.txt").write_text("ignored")
-    anchors = load_trust_anchors(str(folder))
+    anchors = load_ca_certificates(str(folder))
     assert [a.subject for a in anchors] == [pki.root.cert.subject]
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(ValueError, match="no certificate"):
-        load_trust_anchors(str(empty))
+        load_ca_certificates(str(empty))

@@ -14,8 +14,8 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import (
     TrustAnchorError,
-    load_trust_anchors,
-    parse_trust_anchors,
+    load_dnssec_anchors,
+    parse_dnssec_anchors,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
     DnsInspectError,
@@ -155,7 +155,7 @@ def test_wrong_anchor_makes_everything_bogus(lab: Lab, tmp_path: Path) -> None:
 
 def test_ds_anchor_works_like_a_dnskey_anchor(lab: Lab, tmp_path: Path) -> None:
     key_line = lab.anchor.read_text().splitlines()[-1]
-    dnskey = parse_trust_anchors(key_line)[dns.name.from_text("lab.test.")][0][0]
+    dnskey = parse_dnssec_anchors(key_line)[dns.name.from_text("lab.test.")][0][0]
     ds = dns.dnssec.make_ds("lab.test.", dnskey, "SHA256")
     anchor = tmp_path / "ds"
     anchor.write_text(f"lab.test. 3600 IN DS {ds.to_text()}\n")
@@ -169,7 +169,7 @@ def test_root_anchor_by_default_is_indeterminate_for_the_lab(lab: Lab) -> None:
     client = service(report, "_xmpp-client._tcp")
     assert client.dnssec.status == "indeterminate"
     assert "no chain of trust" in client.dnssec.reason
-    anchors = load_trust_anchors(None)
+    anchors = load_dnssec_anchors(None)
     tags = sorted(rd.key_tag for rd in anchors[dns.name.root][0])
     assert tags == [20326, 38696]
 
@@ -208,7 +208,7 @@ def test_bad_inputs(lab: Lab, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.write_text("; nothing\n")
     with pytest.raises(TrustAnchorError):
-        load_trust_anchors(str(empty))
+        load_dnssec_anchors(str(empty))
     with pytest.raises(DnsInspectError):
         certificate_material("-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n")
     with pytest.raises(DnsInspectError):

@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import Deadline
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.channels_ahead import DEPTH
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_scan import (
-    CHECKS,
+    TLS_SCAN_CHECKS,
     chunks_for,
     scan_tls,
 )
@@ -78,7 +78,7 @@ def connection_bound(result, versions: list[str]) -> int:
     return 1 + len(VERSIONS) + suites + chunks + groups + 2 + 2 * len(versions) + 2 + DEPTH
 
 
-async def scan(server: TlsServer, checks=CHECKS, alpn=None):
+async def scan(server: TlsServer, checks=TLS_SCAN_CHECKS, alpn=None):
     result = await scan_tls(
         connector(server.port),
         sni="xmpp.test",

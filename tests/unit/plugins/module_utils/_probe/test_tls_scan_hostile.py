@@ -6,8 +6,8 @@ import asyncio
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import Deadline
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_scan import (
-    CHECKS,
     MAX_SUITES_PER_HELLO,
+    TLS_SCAN_CHECKS,
     scan_tls,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_wire import HRR_RANDOM
@@ -20,7 +20,7 @@ from ansible_collections.xmpp.encryption.tests.unit.support.fakes.tls_servers im
 from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import connector
 
 
-async def run(script, checks=CHECKS, seconds: float = 20.0):
+async def run(script, checks=TLS_SCAN_CHECKS, seconds: float = 20.0):
     async with FakeServer(script) as fake:
         result = await scan_tls(
             connector(fake.port),
@@ -166,7 +166,7 @@ async def test_connect_failure_is_an_endpoint_error():
     async with FakeServer(lambda r, w: asyncio.sleep(0)) as fake:
         port = fake.port
     result = await scan_tls(
-        connector(port), sni="xmpp.test", checks=CHECKS, deadline=Deadline.after(5)
+        connector(port), sni="xmpp.test", checks=TLS_SCAN_CHECKS, deadline=Deadline.after(5)
     )
     assert result.error_code == "connect-failed"
     assert result.connections == 1
