@@ -26,13 +26,15 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import
     Deadline,
     ProbeError,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.plaintext import (
+    FeaturesResult,
+    probe_features,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.stream import (
     STREAMS,
     TLS_MODES,
-    FeaturesResult,
     PipelineRefused,
     open_channel,
-    probe_features,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_scan import (
     TlsScanResult,

@@ -20,7 +20,7 @@ from fakes.xmpp_servers import (
     stream_error,
 )
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe import stream as xmpp_stream
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe import plaintext
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
     DEFAULT_PORTS,
     EndpointTarget,
@@ -140,7 +140,7 @@ async def timed_probe(target, opts):
 async def test_s2s_plaintext_test_runs_beside_the_tls_scan(pki, monkeypatch):
     # A peer that never answers dialback: the probe lasts as long as the longer of the two
     # parts (plaintext wait, scan of slow handshakes), not their sum.
-    monkeypatch.setattr(xmpp_stream, "DIALBACK_WAIT", 1.5)
+    monkeypatch.setattr(plaintext, "DIALBACK_WAIT", 1.5)
     async with TlsServer(server_context(pki)) as tls:
         behaviour = behaviour_good(
             ns="jabber:server", then=script(slow(0.15), proxy(tls.host, tls.port))
