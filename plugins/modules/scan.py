@@ -287,14 +287,14 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
     HAS_DNSPYTHON,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.scan import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.request import (
     DomainRequest,
     ScanError,
     ScanOptions,
     requests_from,
-    run_scan,
     system_nameservers,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.run import run_scan
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
     CHECKS,
 )

@@ -8,13 +8,13 @@ import pytest
 from fake_dns import FakeDns, ZoneKey, make_zone
 from stream.real_tls import TlsServer, make_pki, server_context
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.scan import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.request import (
     DomainRequest,
     ScanError,
     ScanOptions,
     requests_from,
-    scan_fleet,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.run import scan_fleet
 from ansible_collections.xmpp.encryption.plugins.module_utils._grading.policy import POLICY_SCHEMA
 
 from .fleet_fakes import ConnCounter, start_servers

@@ -21,120 +21,46 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import ipaddress
 import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import load_trust_anchors
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
     DnsInspectError,
     DnsReport,
     inspect_domain,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.bounds import (
-    FleetBounds,
-)
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.bounds import FleetBounds
 from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.plan import (
-    FAMILIES,
     DomainPlan,
-    PlanError,
     Planned,
     plan_explicit,
     plan_from_dns,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._grading.grade import (
-    DEFAULT_RENEW_DAYS,
-    GRADES,
-    DnsEvidence,
-    Grade,
-    grade_domain,
-    grade_endpoint,
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.request import (
+    DomainRequest,
+    ScanOptions,
+    check_request,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._grading.policy import (
-    Breach,
-    PolicyError,
-    evaluate_policy,
-    resolve_policy,
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.verdict import (
+    DomainResult,
+    judge,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._grading.grade import GRADES
+from ansible_collections.xmpp.encryption.plugins.module_utils._grading.policy import Breach
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import ProbeError
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
-    CHECKS,
     EndpointResult,
     EndpointTarget,
     ProbeOptions,
-    X509CheckError,
     probe_endpoint,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import (
-    load_trust_store,
-)
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509.tlsa import match_records
 
-DEFAULT_MAX_CONNECTIONS = 50
-DEFAULT_PER_SERVER = 5
 DNS_WORKERS = 8  # DNS lookups in flight (threads); the inspector is blocking
 SHARED_CHECKS = frozenset({"versions", "suites", "groups"})  # the listener's, not the name's
 OWN_CHECKS = frozenset({"features", "certificate"})  # depend on the name asked for
-# tls keys an alias keeps from its own handshake rather than the shared scan
-OWN_TLS_KEYS = ("certificate_version", "certificate_request", "alpn")
-
-
-class ScanError(Exception):
-    """The scan cannot start: unknown policy key, unreadable CA or trust anchor, bad input."""
-
-
-@dataclass(frozen=True)
-class DomainRequest:
-    """A domain to audit: ``streams`` c2s and s2s (a component: s2s only), or explicit endpoints."""
-
-    domain: str
-    streams: tuple[str, ...] = ("c2s", "s2s")
-    endpoints: tuple[Mapping[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class ScanOptions:
-    nameservers: tuple[str, ...] = ()
-    dns_port: int = 53
-    dns_timeout: float = 1.0
-    trust_anchor: str | None = None
-    ca_path: str | None = None
-    timeout: float = 60.0
-    connect_timeout: float = 5.0
-    max_connections: int = DEFAULT_MAX_CONNECTIONS
-    max_connections_per_server: int = DEFAULT_PER_SERVER
-    checks: frozenset[str] = frozenset(CHECKS)
-    renew_days: int = DEFAULT_RENEW_DAYS
-    policy: Mapping[str, Any] = field(default_factory=dict)
-    share_tls_scan: bool = True
-    pipelining: bool = True
-    families: tuple[str, ...] = FAMILIES
-
-
-@dataclass(frozen=True)
-class DomainResult:
-    domain: str
-    grade: Grade
-    breaches: tuple[Breach, ...]
-    endpoints: tuple[dict[str, Any], ...]
-    dns: dict[str, Any] | None
-
-    @property
-    def verdict(self) -> str:
-        return "fail" if self.breaches else "pass"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "domain": self.domain,
-            "verdict": self.verdict,
-            "grade": self.grade.as_dict(),
-            "breaches": [b.as_dict() for b in self.breaches],
-            "endpoints": list(self.endpoints),
-            "dns": self.dns,
-        }
 
 
 @dataclass(frozen=True)
@@ -201,51 +127,6 @@ Inspect = Callable[..., DnsReport]
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _merge_requests(requests: Sequence[DomainRequest]) -> list[DomainRequest]:
-    """One request per domain (case-insensitive, trailing dot ignored), in first-seen order."""
-    merged: dict[str, DomainRequest] = {}
-    for r in requests:
-        name = r.domain.strip().rstrip(".").lower()
-        if not name:
-            raise ScanError("an empty domain name was given")
-        old = merged.get(name)
-        if old is None:
-            merged[name] = replace(r, domain=name)
-        else:
-            streams = tuple(dict.fromkeys(old.streams + r.streams))
-            merged[name] = replace(old, streams=streams, endpoints=old.endpoints + r.endpoints)
-    return list(merged.values())
-
-
-def _validate(options: ScanOptions) -> dict[str, Any]:
-    try:
-        policy = resolve_policy(options.policy)
-    except PolicyError as exc:
-        raise ScanError(str(exc)) from exc
-    if options.max_connections < 1 or options.max_connections_per_server < 1:
-        raise ScanError("max_connections and max_connections_per_server must be at least 1")
-    unknown = set(options.families) - set(FAMILIES)
-    if unknown or not options.families:
-        raise ScanError(f"address families must be among {', '.join(FAMILIES)}")
-    if options.timeout <= 0 or options.connect_timeout <= 0 or options.dns_timeout <= 0:
-        raise ScanError("timeouts must be positive")
-    unknown_checks = options.checks - set(CHECKS)
-    if unknown_checks:
-        raise ScanError(f"unknown checks {sorted(unknown_checks)}; choose from {list(CHECKS)}")
-    for ns in options.nameservers:
-        try:
-            ipaddress.ip_address(ns)
-        except ValueError:
-            raise ScanError(f"nameserver {ns!r} is not an IP address") from None
-    check_trust_anchor(options.trust_anchor)
-    if options.ca_path is not None and "certificate" in options.checks:
-        try:
-            load_trust_store(options.ca_path)  # fail before minutes of probing, not after
-        except X509CheckError as exc:
-            raise ScanError(str(exc)) from exc
-    return policy
 
 
 @dataclass
@@ -360,79 +241,6 @@ class _Run:
             return judge(plan, [], self.options)
 
 
-def _merged_tls(own: EndpointResult, primary: EndpointResult) -> dict[str, Any] | None:
-    out = own.as_dict()["tls"]
-    if primary.tls is None:
-        return out
-    shared = primary.as_dict()["tls"]
-    mine = out or {}
-    merged = dict(shared)
-    for key in OWN_TLS_KEYS:
-        if key in mine:
-            merged[key] = mine[key]
-    merged["complete"] = bool(shared.get("complete")) and mine.get("complete") is not False
-    merged["anomalies"] = list(
-        dict.fromkeys([*shared.get("anomalies", []), *mine.get("anomalies", [])])
-    )
-    return merged
-
-
-def _tlsa_matched(planned: Planned, result: EndpointResult) -> bool | None:
-    if not planned.tlsa_records:
-        return None
-    chain = result.tls.chain_der if result.tls is not None else ()
-    if not chain:
-        return None
-    matches = match_records(planned.tlsa_records, chain)
-    return any(m.matched for m in matches)
-
-
-def judge(
-    plan: DomainPlan,
-    probed: Sequence[tuple[EndpointResult, EndpointResult | None]],
-    options: ScanOptions,
-) -> DomainResult:
-    """Grade every endpoint of a domain and hold it against the policy."""
-    policy = resolve_policy(options.policy)
-    grades: list[Grade] = []
-    breaches: list[Breach] = list(plan.breaches)
-    endpoints: list[dict[str, Any]] = []
-    for planned, (result, primary) in zip(plan.planned, probed, strict=True):
-        data = result.as_dict()
-        if primary is not None:
-            data["tls"] = _merged_tls(result, primary)
-        matched = _tlsa_matched(planned, result)
-        evidence = (
-            DnsEvidence(
-                srv_secure=planned.srv_secure, tlsa_matched=bool(matched) and planned.tlsa_usable
-            )
-            if plan.dns is not None
-            else None
-        )
-        grade = grade_endpoint(data, evidence, renew_days=options.renew_days)
-        grades.append(grade)
-        breaches += evaluate_policy(
-            data, policy, dns=evidence, grade=grade, renew_days=options.renew_days
-        )
-        data["grade"] = grade.as_dict()
-        data["srv"] = planned.source()
-        data["dane"] = {
-            "tlsa_name": planned.tlsa_name,
-            "tlsa_records": len(planned.tlsa_records),
-            "usable": planned.tlsa_usable,
-            "matched": matched,
-        }
-        data["tls_shared_with"] = primary.target.domain if primary is not None else None
-        endpoints.append(data)
-    return DomainResult(
-        domain=plan.domain,
-        grade=grade_domain(grades, plan.domain),
-        breaches=tuple(breaches),
-        endpoints=tuple(endpoints),
-        dns=plan.dns,
-    )
-
-
 async def scan_fleet(
     requests: Sequence[DomainRequest],
     options: ScanOptions,
@@ -440,16 +248,7 @@ async def scan_fleet(
     inspect: Inspect = inspect_domain,
 ) -> FleetResult:
     """Audit every domain of ``requests``; raises ``ScanError`` for bad input only."""
-    policy = _validate(options)
-    merged = _merge_requests(requests)
-    if any(not r.endpoints for r in merged) and not options.nameservers:
-        raise ScanError("nameservers are needed to discover endpoints through DNS")
-    for r in merged:
-        if r.endpoints:
-            try:
-                plan_explicit(r.domain, r.endpoints)
-            except PlanError as exc:
-                raise ScanError(str(exc)) from exc
+    merged, policy = check_request(requests, options)
     started, clock = _now(), time.monotonic()
     run = _Run(
         options=options,
@@ -470,68 +269,9 @@ async def scan_fleet(
     return FleetResult(tuple(domains), policy, stats, started, _now())
 
 
-def check_trust_anchor(path: str | None) -> None:
-    """Fail on an unreadable trust anchor once, before each domain would fail on it."""
-    if path is None:
-        return
-    try:
-        load_trust_anchors(path)
-    except (ValueError, OSError) as exc:
-        raise ScanError(str(exc)) from exc
-
-
-def requests_from(
-    domains: Sequence[str],
-    components: Sequence[str] = (),
-    endpoints: Sequence[Mapping[str, Any]] = (),
-) -> list[DomainRequest]:
-    """The module's three lists as requests: domains, s2s-only components, explicit endpoints."""
-    by_domain: dict[str, list[Mapping[str, Any]]] = {}
-    for ep in endpoints:
-        name = str(ep.get("domain") or "").strip().rstrip(".").lower()
-        if not name:
-            raise ScanError("every explicit endpoint needs its domain")
-        by_domain.setdefault(name, []).append(ep)
-    out = [DomainRequest(d) for d in domains if d.strip().rstrip(".").lower() not in by_domain]
-    out += [
-        DomainRequest(c, streams=("s2s",))
-        for c in components
-        if c.strip().rstrip(".").lower() not in by_domain
-    ]
-    out += [DomainRequest(d, endpoints=tuple(eps)) for d, eps in by_domain.items()]
-    if not out:
-        raise ScanError("nothing to scan: give domains, components or endpoints")
-    return out
-
-
-def system_nameservers() -> list[str]:
-    """The nameservers of the system resolver configuration (empty when there is none)."""
-    try:
-        import dns.resolver
-    except ImportError:  # pragma: no cover - the module checks HAS_DNSPYTHON first
-        return []
-    try:
-        return [str(ns) for ns in dns.resolver.Resolver().nameservers]
-    except dns.resolver.NoResolverConfiguration:
-        return []
-
-
 def run_scan(requests: Sequence[DomainRequest], options: ScanOptions) -> dict[str, Any]:
     """What the ``scan`` module does: one blocking run over the whole fleet."""
     return asyncio.run(scan_fleet(requests, options)).as_dict()
 
 
-__all__ = [
-    "DEFAULT_MAX_CONNECTIONS",
-    "DEFAULT_PER_SERVER",
-    "DomainRequest",
-    "DomainResult",
-    "FleetResult",
-    "FleetStats",
-    "ScanError",
-    "ScanOptions",
-    "requests_from",
-    "run_scan",
-    "scan_fleet",
-    "system_nameservers",
-]
+__all__ = ["FleetResult", "FleetStats", "run_scan", "scan_fleet"]
