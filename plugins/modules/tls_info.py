@@ -309,9 +309,13 @@ problems:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
-    CHECKS,
+    EndpointTarget,
     X509CheckError,
     run_probe,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.options import (
+    ProbeOptions,
+    argument_spec,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
     cryptography_problem,
@@ -321,22 +325,8 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "host": {"type": "str", "required": True},
-            "port": {"type": "int"},
-            "domain": {"type": "str"},
-            "stream": {"type": "str", "choices": ["c2s", "s2s"], "default": "c2s"},
-            "tls_mode": {"type": "str", "choices": ["starttls", "direct"], "default": "starttls"},
-            "timeout": {"type": "float", "default": 60},
-            "connect_timeout": {"type": "float", "default": 5},
-            "ca_path": {"type": "path"},
-            "max_connections": {"type": "int", "default": 5},
-            "checks": {
-                "type": "list",
-                "elements": "str",
-                "choices": list(CHECKS),
-                "default": list(CHECKS),
-            },
-            "pipelining": {"type": "bool", "default": True},
+            **argument_spec(EndpointTarget),
+            **argument_spec(ProbeOptions),
             "fail_on_error": {"type": "bool", "default": False},
         },
         supports_check_mode=True,

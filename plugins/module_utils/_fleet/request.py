@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import load_trust_anchors
@@ -26,14 +26,12 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._grading.policy im
     PolicyError,
     resolve_policy,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
-    CHECKS,
-    X509CheckError,
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.options import (
+    ProbeOptions,
+    option,
+    shared,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import load_trust_store
-
-DEFAULT_MAX_CONNECTIONS = 50
-DEFAULT_PER_SERVER = 5
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import X509CheckError
 
 
 class ScanError(Exception):
@@ -51,21 +49,36 @@ class DomainRequest:
 
 @dataclass(frozen=True)
 class ScanOptions:
-    nameservers: tuple[str, ...] = ()
-    dns_port: int = 53
-    dns_timeout: float = 1.0
-    trust_anchor: str | None = None
-    ca_path: str | None = None
-    timeout: float = 60.0
-    connect_timeout: float = 5.0
-    max_connections: int = DEFAULT_MAX_CONNECTIONS
-    max_connections_per_server: int = DEFAULT_PER_SERVER
-    checks: frozenset[str] = frozenset(CHECKS)
-    renew_days: int = DEFAULT_RENEW_DAYS
-    policy: Mapping[str, Any] = field(default_factory=dict)
-    share_tls_scan: bool = True
-    pipelining: bool = True
-    families: tuple[str, ...] = FAMILIES
+    """The settings of a whole run; those a probe uses are ``ProbeOptions``' own fields."""
+
+    nameservers: tuple[str, ...] = option("list", (), elements="str", spec_default=False)
+    dns_port: int = option("int", 53)
+    dns_timeout: float = option("float", 1.0)
+    trust_anchor: str | None = option("path", None)
+    ca_path: str | None = shared(ProbeOptions, "ca_path")
+    timeout: float = shared(ProbeOptions, "timeout")
+    connect_timeout: float = shared(ProbeOptions, "connect_timeout")
+    max_connections: int = option("int", 50)
+    max_connections_per_server: int = shared(ProbeOptions, "max_connections")
+    checks: frozenset[str] = shared(ProbeOptions, "checks")
+    renew_days: int = option("int", DEFAULT_RENEW_DAYS)
+    policy: Mapping[str, Any] = option("dict", {})
+    share_tls_scan: bool = option("bool", True)
+    pipelining: bool = shared(ProbeOptions, "pipeline")
+    families: tuple[str, ...] = option(
+        "list", FAMILIES, name="address_families", elements="str", choices=list(FAMILIES)
+    )
+
+    def probe(self, checks: frozenset[str] | None = None) -> ProbeOptions:
+        """How each endpoint is probed (``checks``: a part of ours); ``ValueError`` if bad."""
+        return ProbeOptions(
+            timeout=self.timeout,
+            connect_timeout=self.connect_timeout,
+            ca_path=self.ca_path,
+            max_connections=self.max_connections_per_server,
+            checks=self.checks if checks is None else checks,
+            pipeline=self.pipelining,
+        )
 
 
 def _merge(requests: Sequence[DomainRequest]) -> list[DomainRequest]:
@@ -85,31 +98,25 @@ def _merge(requests: Sequence[DomainRequest]) -> list[DomainRequest]:
 
 
 def _check_options(options: ScanOptions) -> dict[str, Any]:
+    """The resolved policy; what the probe options check is checked by ``ProbeOptions``."""
     try:
         policy = resolve_policy(options.policy)
-    except PolicyError as exc:
+        options.probe().check_trust_store()
+    except (PolicyError, ValueError, X509CheckError) as exc:
         raise ScanError(str(exc)) from exc
-    if options.max_connections < 1 or options.max_connections_per_server < 1:
-        raise ScanError("max_connections and max_connections_per_server must be at least 1")
+    if options.max_connections < 1:
+        raise ScanError("max_connections must be at least 1")
     unknown = set(options.families) - set(FAMILIES)
     if unknown or not options.families:
         raise ScanError(f"address families must be among {', '.join(FAMILIES)}")
-    if options.timeout <= 0 or options.connect_timeout <= 0 or options.dns_timeout <= 0:
+    if options.dns_timeout <= 0:
         raise ScanError("timeouts must be positive")
-    unknown_checks = options.checks - set(CHECKS)
-    if unknown_checks:
-        raise ScanError(f"unknown checks {sorted(unknown_checks)}; choose from {list(CHECKS)}")
     for ns in options.nameservers:
         try:
             ipaddress.ip_address(ns)
         except ValueError:
             raise ScanError(f"nameserver {ns!r} is not an IP address") from None
     _check_trust_anchor(options.trust_anchor)
-    if options.ca_path is not None and "certificate" in options.checks:
-        try:
-            load_trust_store(options.ca_path)  # fail before minutes of probing, not after
-        except X509CheckError as exc:
-            raise ScanError(str(exc)) from exc
     return policy
 
 
@@ -177,8 +184,6 @@ def system_nameservers() -> list[str]:
 
 
 __all__ = [
-    "DEFAULT_MAX_CONNECTIONS",
-    "DEFAULT_PER_SERVER",
     "DomainRequest",
     "ScanError",
     "ScanOptions",

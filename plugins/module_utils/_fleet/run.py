@@ -23,8 +23,8 @@ import asyncio
 import datetime as dt
 import socket
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
@@ -41,8 +41,11 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.plan import
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.request import (
     DomainRequest,
+    ScanError,
     ScanOptions,
     check_request,
+    requests_from,
+    system_nameservers,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.verdict import (
     DomainResult,
@@ -54,9 +57,9 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
     EndpointResult,
     EndpointTarget,
-    ProbeOptions,
     probe_endpoint,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.options import options_from
 
 DNS_WORKERS = 8  # DNS lookups in flight (threads); the inspector is blocking
 SHARED_CHECKS = frozenset({"versions", "suites", "groups"})  # the listener's, not the name's
@@ -144,17 +147,6 @@ class _Run:
     shared: int = 0
     dns_queries: int = 0
 
-    def probe_options(self, checks: frozenset[str]) -> ProbeOptions:
-        o = self.options
-        return ProbeOptions(
-            timeout=o.timeout,
-            connect_timeout=o.connect_timeout,
-            ca_path=o.ca_path,
-            max_connections=o.max_connections_per_server,
-            checks=checks,
-            pipeline=o.pipelining,
-        )
-
     async def plan(self, request: DomainRequest) -> DomainPlan:
         if request.endpoints:
             return plan_explicit(request.domain, request.endpoints)
@@ -196,7 +188,7 @@ class _Run:
         )
         async with gate:
             return await probe_endpoint(
-                target, self.probe_options(checks), limiter=self.bounds.server(address)
+                target, self.options.probe(checks), limiter=self.bounds.server(address)
             )
 
     async def endpoint(self, planned: Planned) -> tuple[EndpointResult, EndpointResult | None]:
@@ -269,8 +261,21 @@ async def scan_fleet(
     return FleetResult(tuple(domains), policy, stats, started, _now())
 
 
-def run_scan(requests: Sequence[DomainRequest], options: ScanOptions) -> dict[str, Any]:
-    """What the ``scan`` module does: one blocking run over the whole fleet."""
+def run_scan(params: Mapping[str, Any]) -> dict[str, Any]:
+    """What the ``scan`` module does with its parameters: one blocking run over the fleet.
+
+    Without ``nameservers``, those of the system resolver are asked. Raises ``ScanError``
+    for bad input only.
+    """
+    requests = requests_from(
+        params.get("domains") or (), params.get("components") or (), params.get("endpoints") or ()
+    )
+    try:
+        options = options_from(ScanOptions, params)
+    except ValueError as exc:
+        raise ScanError(str(exc)) from exc
+    if not options.nameservers:
+        options = replace(options, nameservers=tuple(system_nameservers()))
     return asyncio.run(scan_fleet(requests, options)).as_dict()
 
 

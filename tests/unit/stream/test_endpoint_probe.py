@@ -24,10 +24,10 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._probe import plai
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
     DEFAULT_PORTS,
     EndpointTarget,
-    ProbeOptions,
     probe_endpoint,
     run_probe,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.options import ProbeOptions
 from ansible_collections.xmpp.encryption.plugins.module_utils._tls.registry import SUITES
 
 from .real_tls import TlsServer, accepted_suites, make_pki, server_context
