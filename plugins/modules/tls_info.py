@@ -254,6 +254,12 @@ tls:
     compression:
       description: The server accepted TLS compression (CRIME).
       type: bool
+    downgrade:
+      description:
+        - A server answered an offer of a higher protocol version with TLS 1.2 or lower and
+          a random ending in the RFC 8446 section 4.1.3 downgrade sentinel - something in
+          front of it forced the version down, and TLS 1.3 clients abort such handshakes.
+      type: bool
     certificate_version:
       description: The protocol version the certificate chain was read with.
       type: str

@@ -64,6 +64,8 @@ def _merged_tls(own: EndpointResult, primary: EndpointResult) -> dict[str, Any] 
     for key in OWN_TLS_KEYS:
         if key in mine:
             merged[key] = mine[key]
+    # a sentinel seen on either connection is the listener's
+    merged["downgrade"] = bool(shared.get("downgrade")) or mine.get("downgrade") is True
     merged["complete"] = bool(shared.get("complete")) and mine.get("complete") is not False
     merged["anomalies"] = list(
         dict.fromkeys([*shared.get("anomalies", []), *mine.get("anomalies", [])])

@@ -156,6 +156,7 @@ def _tls_dict(tls: TlsScanResult) -> dict[str, Any]:
         "min_kex_bits": tls.min_kex_bits,
         "forward_secrecy": tls.forward_secrecy,
         "compression": tls.compression,
+        "downgrade": tls.downgrade,
         "certificate_version": tls.certificate_version,
         "certificate_request": tls.certificate_request,
         "alpn": tls.alpn,
