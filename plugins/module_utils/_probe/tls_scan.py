@@ -68,6 +68,7 @@ CHECKS = frozenset(
 )
 MAX_SUITES_PER_HELLO = 128
 HANDSHAKE_TIMEOUT = 10.0  # per connection; the caller's deadline bounds the whole scan
+OPEN_GRACE = 0.5  # past the deadline, for a connect that does not bound its own phases
 
 TLS13 = VERSIONS["TLSv1.3"]
 TLS12 = VERSIONS["TLSv1.2"]
@@ -246,7 +247,12 @@ class _Scanner:
         connections ahead for them). Raises ``ProbeError``.
         """
         try:
-            channel = await self.deadline.run(self.ahead.next(left), "connect")
+            # The caller's connect bounds each of its phases (TCP, stream header, STARTTLS)
+            # by this deadline and names the one that ran out; this bound, a moment later,
+            # only catches a connect that does not.
+            channel = await Deadline(self.deadline.at + OPEN_GRACE).run(
+                self.ahead.next(left), "opening a connection"
+            )
         except OSError as exc:  # the caller's connect should raise ProbeError; be safe
             raise ProbeError("connect-failed", str(exc)) from exc
         try:

@@ -11,6 +11,7 @@ from fakes.xmpp_servers import (
     behaviour_good,
     behaviour_quickstart,
     behaviour_raw,
+    behaviour_silent,
     behaviour_trickle,
     features,
     proxy,
@@ -339,6 +340,19 @@ async def test_trickling_endpoint_ends_at_the_overall_deadline(pki):
         )
     assert result.error is not None
     assert result.error.code == "deadline"
+
+
+async def test_a_silent_server_is_reported_at_the_stream_header_not_the_connect(pki):
+    """The TCP connect finished; the server never sent its stream header (issue 13)."""
+    async with FakeServer(behaviour_silent()) as xmpp:
+        result = await probe_endpoint(
+            EndpointTarget(xmpp.host, xmpp.port, DOMAIN),
+            options(pki, timeout=0.6, phase_timeout=30.0),
+        )
+    assert result.error is not None
+    assert result.error.code == "deadline"
+    assert "stream header" in result.error.message
+    assert "connect" not in result.error.message
 
 
 async def test_starttls_missing_still_reports_features(pki):
