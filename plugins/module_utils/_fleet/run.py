@@ -48,10 +48,16 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.request imp
     system_nameservers,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.verdict import (
+    BUG,
     DomainResult,
+    bug_breach,
+    bug_message,
     judge,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._grading.grade import GRADES
+from ansible_collections.xmpp.encryption.plugins.module_utils._grading.grade import (
+    GRADES,
+    grade_domain,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._grading.policy import Breach
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import ProbeError
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
@@ -187,9 +193,12 @@ class _Run:
             address, asyncio.Semaphore(self.options.max_connections_per_server)
         )
         async with gate:
-            return await probe_endpoint(
-                target, self.options.probe(checks), limiter=self.bounds.server(address)
-            )
+            try:
+                return await probe_endpoint(
+                    target, self.options.probe(checks), limiter=self.bounds.server(address)
+                )
+            except Exception as exc:  # the input was checked: anything raised is our bug
+                return EndpointResult(target=target, error=ProbeError(BUG, bug_message(exc)))
 
     async def endpoint(self, planned: Planned) -> tuple[EndpointResult, EndpointResult | None]:
         """Probe one endpoint; the second value is the result whose TLS scan it shares."""
@@ -217,20 +226,25 @@ class _Run:
         return own, first
 
     async def domain(self, request: DomainRequest) -> DomainResult:
+        """One domain's result; a bug of ours ends in a ``scan-error`` breach saying so,
+        with whatever DNS data and endpoint results were gathered before it."""
         try:
             plan = await self.plan(request)
-            probed = await asyncio.gather(*(self.endpoint(p) for p in plan.planned))
-            return judge(plan, probed, self.options)
         except Exception as exc:  # one domain's surprise must not sink the fleet
-            breach = Breach(
-                "scan-error",
-                request.domain,
-                f"the scan of {request.domain} failed: {exc.__class__.__name__}: {exc}",
-                "Report this as a bug of the xmpp.encryption collection, with the domain's "
-                "dns_info and tls_info results.",
+            breach = bug_breach(request.domain, f"the DNS plan of {request.domain}", exc)
+            return judge(DomainPlan(request.domain, (), None, (breach,)), [], self.options)
+        probed = await asyncio.gather(*(self.endpoint(p) for p in plan.planned))
+        try:
+            return judge(plan, probed, self.options)
+        except Exception as exc:  # the results stay, ungraded
+            breach = bug_breach(request.domain, f"judging {request.domain}", exc)
+            return DomainResult(
+                domain=plan.domain,
+                grade=grade_domain([], plan.domain),
+                breaches=(*plan.breaches, breach),
+                endpoints=tuple(result.as_dict() for result, _shared in probed),
+                dns=plan.dns,
             )
-            plan = DomainPlan(request.domain, (), None, (breach,))
-            return judge(plan, [], self.options)
 
 
 async def scan_fleet(

@@ -29,6 +29,24 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.tlsa import 
 
 # tls keys an alias keeps from its own handshake rather than the shared scan
 OWN_TLS_KEYS = ("certificate_version", "certificate_request", "alpn")
+# The error code of an endpoint whose probe failed by a bug of ours, not by the server.
+BUG = "collection-bug"
+BUG_FIX = (
+    "Report this as a bug of the xmpp.encryption collection, with the domain's dns_info and "
+    "tls_info results."
+)
+
+
+def bug_message(exc: Exception) -> str:
+    """What a bug of the collection is called wherever it shows: never the server's fault."""
+    return (
+        f"a bug in the xmpp.encryption collection, not a fault of the server: "
+        f"{exc.__class__.__name__}: {exc}"
+    )
+
+
+def bug_breach(domain: str, what: str, exc: Exception) -> Breach:
+    return Breach("scan-error", domain, f"{what}: {bug_message(exc)}", BUG_FIX)
 
 
 @dataclass(frozen=True)
@@ -107,9 +125,16 @@ def judge(
         )
         grade = grade_endpoint(data, evidence, renew_days=options.renew_days)
         grades.append(grade)
-        breaches += evaluate_policy(
-            data, policy, dns=evidence, grade=grade, renew_days=options.renew_days
-        )
+        if result.error is not None and result.error.code == BUG:
+            # our failure, not the server's: one breach that says so, no policy verdict
+            label = f"the probe of {result.target.host}:{result.target.port}"
+            breaches.append(
+                Breach("scan-error", plan.domain, f"{label}: {result.error.message}", BUG_FIX)
+            )
+        else:
+            breaches += evaluate_policy(
+                data, policy, dns=evidence, grade=grade, renew_days=options.renew_days
+            )
         data["grade"] = grade.as_dict()
         data["srv"] = planned.source()
         data["dane"] = {
@@ -129,4 +154,4 @@ def judge(
     )
 
 
-__all__ = ["DomainResult", "judge"]
+__all__ = ["BUG", "DomainResult", "bug_breach", "bug_message", "judge"]
