@@ -36,9 +36,12 @@ def option(type_: str, default: Any = dataclasses.MISSING, **spec: Any) -> Any:
     absence means more than the empty value, as the system resolver's nameservers).
     """
     metadata = {"option": {"type": type_, **spec}}
+    # pylint cannot see that this is only called in dataclass bodies: invalid-field-call
     if isinstance(default, dict):  # a mutable default: each instance gets its own copy
-        return dataclasses.field(default_factory=lambda: dict(default), metadata=metadata)
-    return dataclasses.field(default=default, metadata=metadata)
+        return dataclasses.field(  # pylint: disable=invalid-field-call
+            default_factory=lambda: dict(default), metadata=metadata
+        )
+    return dataclasses.field(default=default, metadata=metadata)  # pylint: disable=invalid-field-call
 
 
 def shared(cls: type, name: str, **spec: Any) -> Any:
