@@ -22,25 +22,25 @@ sys.path.insert(0, str(REPO / ".build" / "collections"))
 
 from dataclasses import replace  # noqa: E402
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._fleet import scan as fleet_scan  # noqa: E402
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet import run as fleet_run  # noqa: E402
 from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.plan import (  # noqa: E402
     plan_explicit,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.scan import (  # noqa: E402
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.request import (  # noqa: E402
     DomainRequest,
     ScanOptions,
-    scan_fleet,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.run import scan_fleet  # noqa: E402
 
 REAL: dict[str, str] = {}  # alias -> the lab domain its probes name
 
 
-async def _alias_plan(self: fleet_scan._Run, request: DomainRequest) -> fleet_scan.DomainPlan:
+async def _alias_plan(self: fleet_run._Run, request: DomainRequest) -> fleet_run.DomainPlan:
     plan = plan_explicit(REAL.get(request.domain, request.domain), request.endpoints)
     return replace(plan, domain=request.domain)
 
 
-fleet_scan._Run.plan = _alias_plan  # type: ignore[method-assign]
+fleet_run._Run.plan = _alias_plan  # type: ignore[method-assign]
 
 ENDPOINTS = (
     ("c2s", "starttls", 5222),

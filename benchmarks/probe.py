@@ -24,9 +24,9 @@ sys.path.insert(0, str(REPO / ".build" / "collections"))
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (  # noqa: E402
     EndpointTarget,
-    ProbeOptions,
     probe_endpoint,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.options import ProbeOptions  # noqa: E402
 
 
 def parse_target(text: str) -> EndpointTarget:

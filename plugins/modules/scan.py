@@ -259,16 +259,16 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependenci
     require_cryptography,
     require_dnspython,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.scan import (
-    DomainRequest,
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.request import (
     ScanError,
     ScanOptions,
-    requests_from,
-    run_scan,
-    system_nameservers,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.run import run_scan
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
-    CHECKS,
+    EndpointTarget,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.options import (
+    argument_spec,
 )
 
 
@@ -281,69 +281,16 @@ def main() -> None:
                 "type": "list",
                 "elements": "dict",
                 "default": [],
-                "options": {
-                    "domain": {"type": "str", "required": True},
-                    "host": {"type": "str", "required": True},
-                    "port": {"type": "int"},
-                    "stream": {"type": "str", "choices": ["c2s", "s2s"], "default": "c2s"},
-                    "tls_mode": {
-                        "type": "str",
-                        "choices": ["starttls", "direct"],
-                        "default": "starttls",
-                    },
-                },
+                "options": argument_spec(EndpointTarget, required=("domain",)),
             },
-            "nameservers": {"type": "list", "elements": "str"},
-            "dns_port": {"type": "int", "default": 53},
-            "dns_timeout": {"type": "float", "default": 1.0},
-            "trust_anchor": {"type": "path"},
-            "ca_path": {"type": "path"},
-            "timeout": {"type": "float", "default": 60},
-            "connect_timeout": {"type": "float", "default": 5},
-            "max_connections": {"type": "int", "default": 50},
-            "max_connections_per_server": {"type": "int", "default": 5},
-            "checks": {
-                "type": "list",
-                "elements": "str",
-                "choices": list(CHECKS),
-                "default": list(CHECKS),
-            },
-            "renew_days": {"type": "int", "default": 30},
-            "policy": {"type": "dict", "default": {}},
-            "share_tls_scan": {"type": "bool", "default": True},
-            "pipelining": {"type": "bool", "default": True},
-            "address_families": {
-                "type": "list",
-                "elements": "str",
-                "choices": ["ipv4", "ipv6"],
-                "default": ["ipv4", "ipv6"],
-            },
+            **argument_spec(ScanOptions),
         },
         supports_check_mode=True,
     )
     require_dnspython(module)
     require_cryptography(module)
-    p = module.params
     try:
-        requests: list[DomainRequest] = requests_from(p["domains"], p["components"], p["endpoints"])
-        options = ScanOptions(
-            nameservers=tuple(p["nameservers"] or system_nameservers()),
-            dns_port=p["dns_port"],
-            dns_timeout=p["dns_timeout"],
-            trust_anchor=p["trust_anchor"],
-            ca_path=p["ca_path"],
-            timeout=p["timeout"],
-            connect_timeout=p["connect_timeout"],
-            max_connections=p["max_connections"],
-            max_connections_per_server=p["max_connections_per_server"],
-            checks=frozenset(p["checks"]),
-            renew_days=p["renew_days"],
-            policy=p["policy"],
-            share_tls_scan=p["share_tls_scan"],
-            pipelining=p["pipelining"],
-            families=tuple(p["address_families"]),
-        )
-        result = run_scan(requests, options)
+        result = run_scan(module.params)
     except ScanError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **result)

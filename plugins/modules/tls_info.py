@@ -212,6 +212,12 @@ tls:
     compression:
       description: The server accepted TLS compression (CRIME).
       type: bool
+    downgrade:
+      description:
+        - A server answered an offer of a higher protocol version with TLS 1.2 or lower and
+          a random ending in the RFC 8446 section 4.1.3 downgrade sentinel - something in
+          front of it forced the version down, and TLS 1.3 clients abort such handshakes.
+      type: bool
     certificate_version:
       description: The protocol version the certificate chain was read with.
       type: str
@@ -270,31 +276,21 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependenci
     require_cryptography,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
-    CHECKS,
+    EndpointTarget,
     X509CheckError,
     run_probe,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.options import (
+    ProbeOptions,
+    argument_spec,
 )
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "host": {"type": "str", "required": True},
-            "port": {"type": "int"},
-            "domain": {"type": "str"},
-            "stream": {"type": "str", "choices": ["c2s", "s2s"], "default": "c2s"},
-            "tls_mode": {"type": "str", "choices": ["starttls", "direct"], "default": "starttls"},
-            "timeout": {"type": "float", "default": 60},
-            "connect_timeout": {"type": "float", "default": 5},
-            "ca_path": {"type": "path"},
-            "max_connections": {"type": "int", "default": 5},
-            "checks": {
-                "type": "list",
-                "elements": "str",
-                "choices": list(CHECKS),
-                "default": list(CHECKS),
-            },
-            "pipelining": {"type": "bool", "default": True},
+            **argument_spec(EndpointTarget),
+            **argument_spec(ProbeOptions),
             "fail_on_error": {"type": "bool", "default": False},
         },
         supports_check_mode=True,

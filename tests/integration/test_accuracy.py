@@ -22,9 +22,9 @@ from profiles import FIRST_ADDRESS, PROFILES, ProfileServer, profile_servers
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
     EndpointTarget,
-    ProbeOptions,
     probe_endpoint,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.options import ProbeOptions
 from benchmarks.peers import (
     SSLYZE_COMPARABLE,
     PeerError,

@@ -54,7 +54,6 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import 
 
 MAX_NAME_LENGTH = 253
 GROUP_BY = ("host", "domain")
-CA_KINDS = ("public", "internal")
 # Prefixes used when reporting identities; the same spelling as the prober's reports.
 DNS_PREFIX, SRV_PREFIX, XMPP_PREFIX = "DNS-ID:", "SRV-ID:", "XmppAddr:"
 
@@ -190,13 +189,6 @@ class NameSet:
     dns_ids: tuple[str, ...] = ()
     srv_ids: tuple[str, ...] = ()
     xmpp_addrs: tuple[str, ...] = ()
-
-    def labelled(self) -> list[str]:
-        return (
-            [DNS_PREFIX + n for n in self.dns_ids]
-            + [SRV_PREFIX + n for n in self.srv_ids]
-            + [XMPP_PREFIX + n for n in self.xmpp_addrs]
-        )
 
 
 def required_names(

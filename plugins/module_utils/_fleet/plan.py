@@ -23,7 +23,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect impor
 from ansible_collections.xmpp.encryption.plugins.module_utils._grading.policy import Breach
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
     EndpointTarget,
-    default_port,
+    target_from,
 )
 
 # SRV service label -> (stream, tls_mode)
@@ -184,17 +184,8 @@ def plan_explicit(domain: str, endpoints: Iterable[Mapping[str, Any]]) -> Domain
     """The operator's own list of a domain's endpoints (no DNS is asked)."""
     planned: list[Planned] = []
     for i, ep in enumerate(endpoints):
-        stream = str(ep.get("stream") or "c2s")
-        tls_mode = str(ep.get("tls_mode") or "starttls")
         try:
-            port = ep.get("port")
-            target = EndpointTarget(
-                host=str(ep.get("host") or ""),
-                port=default_port(stream, tls_mode) if port is None else int(port),
-                domain=domain,
-                stream=stream,
-                tls_mode=tls_mode,
-            )
+            target = target_from(ep, domain=domain)
         except (TypeError, ValueError) as exc:
             raise PlanError(f"endpoint {i + 1} of {domain}: {exc}") from exc
         planned.append(Planned(target=target))

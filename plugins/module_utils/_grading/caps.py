@@ -93,6 +93,19 @@ def _protocol_caps(f: Facts) -> list[Finding]:
                 FIX_PROTOCOL,
             )
         )
+    if f.downgrade:
+        out.append(
+            _finding(
+                "tls-downgrade",
+                "B",
+                "A ServerHello chose a lower version than offered and carried the RFC 8446 "
+                "downgrade sentinel: something in front of the server forces the version down, "
+                "and TLS 1.3 clients abort such handshakes.",
+                "Find what answers in front of the server (a TLS proxy or load balancer with an "
+                "older TLS than the server behind it, a middlebox that rewrites hellos) and let "
+                "TLS 1.3 through end to end.",
+            )
+        )
     return out
 
 

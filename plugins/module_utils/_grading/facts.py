@@ -78,6 +78,7 @@ class Facts:
     starttls_injection: bool
     certificate: Mapping[str, Any]
     tls_probed: bool = True  # False when tls_info ran without its TLS checks
+    downgrade: bool = False  # a ServerHello carried the RFC 8446 downgrade sentinel
     missing: tuple[str, ...] = ()  # evidence the probe did not gather
 
     @property
@@ -216,6 +217,7 @@ def read_facts(result: Mapping[str, Any]) -> Facts:
         starttls_injection=result.get("starttls_injection") is True,
         certificate=_map(result.get("certificate")),
         tls_probed=bool(tls),
+        downgrade=tls.get("downgrade") is True,
         missing=_missing(result, tls),
     )
 

@@ -50,9 +50,6 @@ class Deadline:
     def remaining(self) -> float:
         return max(0.0, self.at - time.monotonic())
 
-    def expired(self) -> bool:
-        return self.remaining() <= 0.0
-
     async def run(
         self,
         awaitable: Awaitable[T],

@@ -26,29 +26,31 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import
     Deadline,
     ProbeError,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.options import (
+    ProbeOptions,
+    option,
+    options_from,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.plaintext import (
+    FeaturesResult,
+    probe_features,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.stream import (
     STREAMS,
     TLS_MODES,
-    FeaturesResult,
     PipelineRefused,
     open_channel,
-    probe_features,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_scan import (
     TlsScanResult,
     scan_tls,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe.xml_guard import (
-    DEFAULT_BYTE_CAP,
-)
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import (
     CertificateReport,
     X509CheckError,
     check_certificate,
-    load_trust_store,
 )
 
-CHECKS = ("features", "versions", "suites", "groups", "certificate")
 # What each of our checks asks of the TLS scan.
 SCAN_CHECKS: Mapping[str, frozenset[str]] = {
     "versions": frozenset({"versions", "compression"}),
@@ -72,11 +74,11 @@ GRACE = 1.0  # the whole probe gets this much past its deadline before it is cut
 
 @dataclass(frozen=True)
 class EndpointTarget:
-    host: str
-    port: int
-    domain: str
-    stream: str = "c2s"
-    tls_mode: str = "starttls"
+    host: str = option("str", required=True)
+    port: int = option("int")
+    domain: str = option("str")
+    stream: str = option("str", "c2s", choices=list(STREAMS))
+    tls_mode: str = option("str", "starttls", choices=list(TLS_MODES))
 
     def __post_init__(self) -> None:
         if self.stream not in STREAMS:
@@ -96,27 +98,6 @@ class EndpointTarget:
             "stream": self.stream,
             "tls_mode": self.tls_mode,
         }
-
-
-@dataclass(frozen=True)
-class ProbeOptions:
-    timeout: float = 60.0
-    connect_timeout: float = 5.0
-    phase_timeout: float = 10.0
-    ca_path: str | None = None
-    max_connections: int = 5
-    checks: frozenset[str] = frozenset(CHECKS)
-    byte_cap: int = DEFAULT_BYTE_CAP
-    pipeline: bool = True
-
-    def __post_init__(self) -> None:
-        unknown = self.checks - set(CHECKS)
-        if unknown:
-            raise ValueError(f"unknown checks {sorted(unknown)}; choose from {list(CHECKS)}")
-        if self.max_connections < 1:
-            raise ValueError("max_connections must be at least 1")
-        if self.timeout <= 0 or self.connect_timeout <= 0 or self.phase_timeout <= 0:
-            raise ValueError("timeouts must be positive")
 
 
 @dataclass(frozen=True)
@@ -175,6 +156,7 @@ def _tls_dict(tls: TlsScanResult) -> dict[str, Any]:
         "min_kex_bits": tls.min_kex_bits,
         "forward_secrecy": tls.forward_secrecy,
         "compression": tls.compression,
+        "downgrade": tls.downgrade,
         "certificate_version": tls.certificate_version,
         "certificate_request": tls.certificate_request,
         "alpn": tls.alpn,
@@ -430,51 +412,40 @@ def default_port(stream: str, tls_mode: str) -> int:
         raise ValueError(f"no default port for stream {stream!r} with {tls_mode!r}") from None
 
 
+def target_from(params: Mapping[str, Any], **given: Any) -> EndpointTarget:
+    """An endpoint from module parameters: the port by stream and TLS mode, and the domain
+    the host's name, unless given (``given`` overrides ``params``)."""
+    params = {**params, **given}
+    stream = params.get("stream") or EndpointTarget.stream
+    tls_mode = params.get("tls_mode") or EndpointTarget.tls_mode
+    host = str(params.get("host") or "")
+    port = params.get("port")
+    return options_from(
+        EndpointTarget,
+        {**params, "stream": stream, "tls_mode": tls_mode, "host": host},
+        port=default_port(stream, tls_mode) if port is None else int(port),
+        domain=params.get("domain") or host,
+    )
+
+
 def run_probe(params: Mapping[str, Any]) -> dict[str, Any]:
-    """What ``tls_info`` does with its (already validated) parameters: one blocking probe.
+    """What ``tls_info`` does with its parameters: one blocking probe.
 
     Raises ``ValueError`` or ``X509CheckError`` for bad input only.
     """
-
-    def given(name: str, default: Any) -> Any:
-        value = params.get(name)
-        return default if value is None else value
-
-    stream, tls_mode, host = given("stream", "c2s"), given("tls_mode", "starttls"), params["host"]
-    port = params.get("port")
-    target = EndpointTarget(
-        host=host,
-        port=default_port(stream, tls_mode) if port is None else port,
-        domain=given("domain", host),
-        stream=stream,
-        tls_mode=tls_mode,
-    )
-    options = ProbeOptions(
-        timeout=float(given("timeout", 60)),
-        connect_timeout=float(given("connect_timeout", 5)),
-        ca_path=params.get("ca_path"),
-        max_connections=int(given("max_connections", 5)),
-        checks=frozenset(given("checks", CHECKS)),
-        pipeline=bool(given("pipelining", True)),
-    )
-    if options.ca_path is not None and "certificate" in options.checks:
-        _check_ca_path(options.ca_path)
+    target = target_from(params)
+    options = options_from(ProbeOptions, params)
+    options.check_trust_store()
     return asyncio.run(probe_endpoint(target, options)).as_dict()
 
 
-def _check_ca_path(ca_path: str) -> None:
-    """Fail on a bad trust store before probing, not after a minute of scanning."""
-    load_trust_store(ca_path)
-
-
 __all__ = [
-    "CHECKS",
     "DEFAULT_PORTS",
     "EndpointResult",
     "EndpointTarget",
-    "ProbeOptions",
     "X509CheckError",
     "default_port",
     "probe_endpoint",
     "run_probe",
+    "target_from",
 ]

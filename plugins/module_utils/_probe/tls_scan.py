@@ -29,7 +29,6 @@ TLS byte, under the caller's per-server concurrency bound.
 from __future__ import annotations
 
 import asyncio
-import base64
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_wire im
     ServerFlight,
     TlsReader,
     build_client_hello,
+    downgrade_signalled,
     read_server_hello,
     read_tls12_flight,
 )
@@ -68,6 +68,7 @@ TLS_SCAN_CHECKS = frozenset(
 )
 MAX_SUITES_PER_HELLO = 128
 HANDSHAKE_TIMEOUT = 10.0  # per connection; the caller's deadline bounds the whole scan
+OPEN_GRACE = 0.5  # past the deadline, for a connect that does not bound its own phases
 
 TLS13 = VERSIONS["TLSv1.3"]
 TLS12 = VERSIONS["TLSv1.2"]
@@ -112,6 +113,8 @@ class TlsScanResult:
     (one suite, or unknown). ``groups``: TLS 1.3
     key-exchange groups; ``groups_tls12``: ECDHE curves with TLS 1.0-1.2; ``dh_bits``:
     finite-field DHE prime size; ``min_kex_bits``: the smallest of all those.
+    ``downgrade``: a server answered a higher offer with a lower version and the RFC 8446
+    section 4.1.3 downgrade sentinel in its random.
     ``chain_der``: certificates as sent, leaf first; ``certificate_version``: the protocol
     it was read with. ``connections``: connections opened. ``error``: why the scan could
     not run (code and message), ``anomalies``: protocol violations and failures of single
@@ -128,6 +131,7 @@ class TlsScanResult:
     min_kex_bits: int | None = None
     forward_secrecy: bool | None = None
     compression: bool | None = None
+    downgrade: bool = False
     chain_der: tuple[bytes, ...] = ()
     certificate_version: str | None = None
     certificate_request: bool | None = None
@@ -137,15 +141,6 @@ class TlsScanResult:
     error: str | None = None
     anomalies: tuple[str, ...] = ()
     complete: bool = True
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain data for a module's result (chain as base64 DER)."""
-        out = {k: v for k, v in self.__dict__.items() if k != "chain_der"}
-        out["chain_der"] = [base64.b64encode(c).decode() for c in self.chain_der]
-        out["anomalies"] = list(self.anomalies)
-        out["groups"], out["groups_tls12"] = list(self.groups), list(self.groups_tls12)
-        out["suites"] = {k: list(v) for k, v in self.suites.items()}
-        return out
 
 
 def _rank(suite: CipherSuite) -> tuple[int, bool, int, int]:
@@ -186,6 +181,7 @@ class _Scanner:
         self.anomalies: list[str] = []
         self.incomplete = False
         self.compressed = False
+        self.downgrade = False
         self.selected_alpn: str | None = None
         # TLS 1.2 chunks leave room for the TLS 1.3 suites in the first hello.
         self.chunks = {
@@ -251,7 +247,12 @@ class _Scanner:
         connections ahead for them). Raises ``ProbeError``.
         """
         try:
-            channel = await self.deadline.run(self.ahead.next(left), "connect")
+            # The caller's connect bounds each of its phases (TCP, stream header, STARTTLS)
+            # by this deadline and names the one that ran out; this bound, a moment later,
+            # only catches a connect that does not.
+            channel = await Deadline(self.deadline.at + OPEN_GRACE).run(
+                self.ahead.next(left), "opening a connection"
+            )
         except OSError as exc:  # the caller's connect should raise ProbeError; be safe
             raise ProbeError("connect-failed", str(exc)) from exc
         try:
@@ -264,6 +265,8 @@ class _Scanner:
             sh, raw = await read_server_hello(tls, hello)
             if sh.version != TLS13 and sh.compression == 1:
                 self.compressed = True
+            if downgrade_signalled(hello, sh):
+                self.downgrade = True
             if sh.alpn:
                 self.selected_alpn = sh.alpn
             if want == "hello" or sh.hello_retry:
@@ -604,6 +607,7 @@ async def scan_tls(
             else None
         ),
         compression=scan.compressed if "compression" in checks else None,
+        downgrade=scan.downgrade,
         chain_der=(chain_flight.chain_der or ()) if chain_flight else (),
         certificate_version=chain_flight.hello.version_name if chain_flight else None,
         certificate_request=chain_flight.certificate_request if chain_flight else None,

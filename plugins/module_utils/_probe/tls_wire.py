@@ -233,10 +233,6 @@ class ServerHello:
     def version_name(self) -> str:
         return VERSION_NAMES.get(self.version, f"{self.version:#06x}")
 
-    @property
-    def downgrade_sentinel(self) -> bool:
-        return self.random[-8:] in DOWNGRADE_SENTINELS
-
 
 def parse_server_hello(body: bytes) -> ServerHello:
     cur = _Cursor(body, "ServerHello")
@@ -270,6 +266,17 @@ def parse_server_hello(body: bytes) -> ServerHello:
     return ServerHello(
         version, legacy, random, suite, compression, extensions, hrr, group, share, alpn
     )
+
+
+def downgrade_signalled(hello: ClientHello, sh: ServerHello) -> bool:
+    """The server chose a lower version than offered and its random says it was forced down.
+
+    RFC 8446 section 4.1.3: a server that could speak a higher version ends its random in a
+    sentinel when it negotiates TLS 1.2 or lower, so that a client which offered the higher
+    version sees that something in between stripped it. Answering an offer that topped at
+    the chosen version, the sentinel is no sign of anything.
+    """
+    return sh.version < max(hello.versions) and sh.random[-8:] in DOWNGRADE_SENTINELS
 
 
 def check_server_hello(hello: ClientHello, sh: ServerHello) -> None:

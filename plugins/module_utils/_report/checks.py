@@ -164,7 +164,18 @@ REPORT_CHECKS: tuple[Check, ...] = (
     Check(
         "min-tls-version",
         "minimum TLS version",
-        frozenset({"tls-version", "sslv2", "sslv3", "sslv3-only", "old-tls", "no-tls12", "no-tls"}),
+        frozenset(
+            {
+                "tls-version",
+                "sslv2",
+                "sslv3",
+                "sslv3-only",
+                "old-tls",
+                "no-tls12",
+                "no-tls",
+                "tls-downgrade",
+            }
+        ),
         observe=_versions,
     ),
     Check(

@@ -473,10 +473,6 @@ SUITES: dict[int, CipherSuite] = {
 SUITES_BY_NAME: dict[str, CipherSuite] = {s.name: s for s in SUITES.values()}
 TLS13_SUITES: tuple[int, ...] = tuple(c for c, s in SUITES.items() if "TLSv1.3" in s.versions)
 
-# Signalling cipher suite values (RFC 5746, RFC 7507): offered, never chosen.
-SCSV_RENEGOTIATION = 0x00FF
-SCSV_FALLBACK = 0x5600
-
 
 @dataclass(frozen=True)
 class NamedGroup:

@@ -6,13 +6,14 @@ import socket
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.scan import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet import run as fleet_run
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.request import (
     DomainRequest,
     ScanError,
     ScanOptions,
     requests_from,
-    scan_fleet,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.run import scan_fleet
 from ansible_collections.xmpp.encryption.plugins.module_utils._grading.policy import POLICY_SCHEMA
 from ansible_collections.xmpp.encryption.tests.unit.support.fakes.dns import (
     FakeDns,
@@ -280,3 +281,47 @@ def test_requests_merge_domains_components_and_explicit_endpoints():
     ]
     with pytest.raises(ScanError, match="nothing to scan"):
         requests_from([], [], [])
+
+
+async def test_a_bug_in_one_probe_says_so_and_keeps_the_domains_other_data(pki, monkeypatch):
+    """Issue 13 (12): a collection bug is named as one, not turned into the domain's loss."""
+    real_probe = fleet_run.probe_endpoint
+    broken, working = closed_port(), closed_port()
+
+    async def probe_endpoint(target, options, **kw):
+        if target.port == broken:
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+        return await real_probe(target, options, **kw)
+
+    monkeypatch.setattr(fleet_run, "probe_endpoint", probe_endpoint)
+    request = DomainRequest(
+        "bug.test",
+        endpoints=(
+            {"host": "127.0.0.1", "port": broken},
+            {"host": "127.0.0.1", "port": working, "stream": "s2s"},
+        ),
+    )
+    result = await scan_fleet([request], options(pki))
+    (domain,) = result.domains
+    errors = [e["error"]["code"] for e in domain.endpoints]
+    assert errors == ["collection-bug", "connect-refused"]
+    bugs = [b for b in domain.breaches if b.code == "scan-error"]
+    assert len(bugs) == 1
+    assert "bug in the xmpp.encryption collection" in bugs[0].message
+    assert "UnicodeDecodeError" in bugs[0].message
+    assert f"127.0.0.1:{broken}" in bugs[0].message
+    # the working endpoint is still judged by the policy
+    assert "unreachable" in [b.code for b in domain.breaches]
+
+
+async def test_a_bug_in_judging_keeps_the_probe_results(pki, monkeypatch):
+    def judge(plan, probed, options):
+        raise KeyError("grade")
+
+    monkeypatch.setattr(fleet_run, "judge", judge)
+    result = await scan_fleet([explicit("judge.test", "127.0.0.1", closed_port())], options(pki))
+    (domain,) = result.domains
+    assert [e["error"]["code"] for e in domain.endpoints] == ["connect-refused"]
+    assert [b.code for b in domain.breaches] == ["scan-error"]
+    assert "bug in the xmpp.encryption collection" in domain.breaches[0].message
+    assert "KeyError" in domain.breaches[0].message

@@ -72,6 +72,7 @@ CAP_CASES = [
         "F",
     ),
     ("sslv3", "c2s", {"tls.versions.SSLv3": True}, "B", "B"),
+    ("tls-downgrade", "c2s", {"tls.downgrade": True}, "B", "B"),
     ("key-under-2048", "c2s", {"certificate.key_bits": 1024}, "B", "B"),
     (
         "key-under-2048",

@@ -5,14 +5,14 @@ import socket
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe import stream as xmpp_stream
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe import plaintext
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
     DEFAULT_PORTS,
     EndpointTarget,
-    ProbeOptions,
     probe_endpoint,
     run_probe,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.options import ProbeOptions
 from ansible_collections.xmpp.encryption.plugins.module_utils._tls.registry import SUITES
 from ansible_collections.xmpp.encryption.tests.unit.support.fakes.xmpp_servers import (
     TLS_SERVER_HELLO,
@@ -21,6 +21,7 @@ from ansible_collections.xmpp.encryption.tests.unit.support.fakes.xmpp_servers i
     behaviour_good,
     behaviour_quickstart,
     behaviour_raw,
+    behaviour_silent,
     behaviour_trickle,
     features,
     proxy,
@@ -145,7 +146,7 @@ async def timed_probe(target, opts):
 async def test_s2s_plaintext_test_runs_beside_the_tls_scan(pki, monkeypatch):
     # A peer that never answers dialback: the probe lasts as long as the longer of the two
     # parts (plaintext wait, scan of slow handshakes), not their sum.
-    monkeypatch.setattr(xmpp_stream, "DIALBACK_WAIT", 1.5)
+    monkeypatch.setattr(plaintext, "DIALBACK_WAIT", 1.5)
     with TlsServer(server_context(pki, ciphers=FEW_TLS12_CIPHERS, server_preference=True)) as tls:
         behaviour = behaviour_good(
             ns="jabber:server", then=script(slow(0.15), proxy(tls.host, tls.port))
@@ -344,6 +345,19 @@ async def test_trickling_endpoint_ends_at_the_overall_deadline(pki):
         )
     assert result.error is not None
     assert result.error.code == "deadline"
+
+
+async def test_a_silent_server_is_reported_at_the_stream_header_not_the_connect(pki):
+    """The TCP connect finished; the server never sent its stream header (issue 13)."""
+    async with FakeServer(behaviour_silent()) as xmpp:
+        result = await probe_endpoint(
+            EndpointTarget(xmpp.host, xmpp.port, DOMAIN),
+            options(pki, timeout=0.6, phase_timeout=30.0),
+        )
+    assert result.error is not None
+    assert result.error.code == "deadline"
+    assert "stream header" in result.error.message
+    assert "connect" not in result.error.message
 
 
 async def test_starttls_missing_still_reports_features(pki):

@@ -6,17 +6,20 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe import plaintext
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe import stream as xmpp_stream
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import (
     Deadline,
     ProbeError,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.plaintext import (
+    probe_features,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.stream import (
     PipelineRefused,
     StartTlsMissing,
     StreamError,
     open_channel,
-    probe_features,
     stream_header,
 )
 from ansible_collections.xmpp.encryption.tests.unit.support.fakes.xmpp_servers import (
@@ -760,7 +763,7 @@ async def test_dialback_result_verdicts(reply, required, refused, evidence):
     ],
 )
 def test_dialback_verdict_table(kind, condition, required, refused):
-    verdict, evidence = xmpp_stream._dialback_verdict(kind, condition, required)
+    verdict, evidence = plaintext._dialback_verdict(kind, condition, required)
     assert verdict is refused
     assert f"result type {kind}" in evidence
     assert condition in evidence
@@ -773,8 +776,8 @@ def test_dialback_condition_skips_the_text():
         f"<text xmlns='{stanzas}'>TLS first</text><policy-violation xmlns='{stanzas}'/>"
         "</error></result>"
     )
-    assert xmpp_stream._dialback_condition(element) == "policy-violation"
-    assert xmpp_stream._dialback_condition(ET.fromstring("<result type='invalid'/>")) == ""
+    assert plaintext._dialback_condition(element) == "policy-violation"
+    assert plaintext._dialback_condition(ET.fromstring("<result type='invalid'/>")) == ""
 
 
 async def test_verify_answered_with_policy_violation_is_a_refusal():
@@ -787,7 +790,7 @@ async def test_verify_answered_with_policy_violation_is_a_refusal():
 
 
 async def test_no_answer_at_all_waits_the_full_dialback_wait(monkeypatch):
-    monkeypatch.setattr(xmpp_stream, "DIALBACK_WAIT", 0.6)
+    monkeypatch.setattr(plaintext, "DIALBACK_WAIT", 0.6)
     result, _received, elapsed = await timed_dialback(behaviour_dialback(verify_reply=None))
     assert result.plaintext_refused is False
     assert "no refusal within 0.6 s" in result.plaintext_evidence

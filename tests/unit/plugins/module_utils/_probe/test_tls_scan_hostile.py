@@ -11,6 +11,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_scan im
     scan_tls,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_wire import HRR_RANDOM
+from ansible_collections.xmpp.encryption.plugins.module_utils._tls.registry import SUITES
 from ansible_collections.xmpp.encryption.tests.unit.support.fakes.tls_servers import (
     FakeServer,
     parse_client_hello,
@@ -198,3 +199,31 @@ async def test_hybrid_group_is_reported_when_picked():
     result = await run(script, checks={"versions", "groups"})
     assert result.versions["TLSv1.3"] is True
     assert result.groups == ("x25519", "X25519MLKEM768")
+
+
+def tls12_with_sentinel(*, refuse_tls13_offers: bool):
+    """A TLS 1.2 answer whose random ends in DOWNGRD\x01 (RFC 8446 4.1.3) to every 1.2 offer."""
+
+    async def script(record, writer):
+        hello = parse_client_hello(record)
+        tls13_offered = 0x002B in hello["extensions"]
+        picks = [s for s in hello["suites"] if s in SUITES and "TLSv1.2" in SUITES[s].versions]
+        if hello["version"] != 0x0303 or not picks or (tls13_offered and refuse_tls13_offers):
+            writer.write(b"\x15\x03\x03\x00\x02\x02\x28")  # handshake_failure
+        else:
+            writer.write(server_hello(picks[0], random=bytes(24) + b"DOWNGRD\x01"))
+
+    return script
+
+
+async def test_a_downgrade_sentinel_answering_a_higher_offer_is_reported():
+    result = await run(tls12_with_sentinel(refuse_tls13_offers=False), checks={"versions"})
+    assert result.versions["TLSv1.2"] is True
+    assert result.versions["TLSv1.3"] is False
+    assert result.downgrade is True
+
+
+async def test_the_sentinel_answering_an_offer_that_tops_at_tls12_is_no_downgrade():
+    result = await run(tls12_with_sentinel(refuse_tls13_offers=True), checks={"versions"})
+    assert result.versions["TLSv1.2"] is True
+    assert result.downgrade is False
