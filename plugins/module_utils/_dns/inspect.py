@@ -24,6 +24,10 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import
     load_trust_anchors,
     worst,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.domain import (
+    DomainError,
+    domain_to_ascii,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
     load_pem_certificates,
 )
@@ -290,11 +294,9 @@ def inspect_domain(
     if not HAS_DNSPYTHON:  # pragma: no cover
         raise DnsInspectError("dnspython is needed")
     try:
-        name = dns.name.from_text(
-            domain.encode("idna").decode("ascii") if not domain.isascii() else domain
-        )
-    except (UnicodeError, dns.exception.DNSException) as exc:
-        raise DnsInspectError(f"not a domain name: {domain!r}: {exc}") from exc
+        name = dns.name.from_text(domain_to_ascii(domain))
+    except (DomainError, dns.exception.DNSException) as exc:
+        raise DnsInspectError(f"not a domain name: {exc}") from exc
     try:
         anchors = load_trust_anchors(trust_anchor)
     except ValueError as exc:

@@ -47,6 +47,10 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import
     check_certificate,
     load_trust_store,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.domain import (
+    domain_to_ascii,
+    is_ip_address,
+)
 
 CHECKS = ("features", "versions", "suites", "groups", "certificate")
 # What each of our checks asks of the TLS scan.
@@ -87,6 +91,8 @@ class EndpointTarget:
             raise ValueError(f"port must be 1-65535, not {self.port}")
         if not self.host or not self.domain:
             raise ValueError("host and domain must not be empty")
+        if not is_ip_address(self.domain):  # RFC 7622 allows an IP address as the domain
+            domain_to_ascii(self.domain)  # a DomainError (ValueError) before any probing
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.identity import (
+    ReferenceIdentity,
     match_identity,
     reference_identity,
 )
@@ -144,6 +145,12 @@ def _san_details(malformed: tuple[str, ...], error: str | None) -> tuple[str, ..
     if error is not None:
         return (error,)
     return (f"malformed otherName: {', '.join(malformed)}",) if malformed else ()
+
+
+def _reference_details(ref: ReferenceIdentity) -> tuple[str, ...]:
+    if ref.dns_ids:
+        return ()
+    return (f"the domain {ref.domain} is an IP address: no DNS-ID, SRV-ID or XmppAddr names it",)
 
 
 def _sig_name(cert: x509.Certificate) -> str:
@@ -372,5 +379,5 @@ def check_certificate(
         eku_server_auth=usages.allows(OID_SERVER_AUTH),
         sha256=hashlib.sha256(leaf_der).hexdigest(),
         tlsa_3_1_1=spki,
-        details=_san_details(sans.malformed, sans.error),
+        details=_san_details(sans.malformed, sans.error) + _reference_details(ref),
     )
