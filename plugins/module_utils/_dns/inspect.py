@@ -8,6 +8,7 @@ for SRV targets at ``_PORT._tcp.TARGET``, usable only when DNSSEC-secure).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -62,6 +63,10 @@ SERVICES: dict[str, int | None] = {
     "_xmpps-server._tcp": None,
 }
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+# What one domain's DNS may cost, whatever its zone holds: each SRV target takes three
+# lookups (A, AAAA, TLSA) and each of them up to ``tries`` x ``timeout`` when it goes unanswered.
+MAX_SRV_TARGETS = 16  # over the domain's four services, best priority first
+TOTAL_TIMEOUT = 30.0  # seconds for every lookup of the domain, DNSSEC chain included
 
 
 class DnsInspectError(Exception):
@@ -179,6 +184,7 @@ class Inspector:
         self.validator = validator
         self.certificate = certificate
         self.findings: list[str] = []
+        self.targets_left = MAX_SRV_TARGETS
 
     def _ask(self, name: dns.name.Name, rdtype: int) -> tuple[object | None, Verdict]:
         try:
@@ -270,11 +276,21 @@ class Inspector:
             return Service(label, str(name), "no-service", False, verdict)
         if any(rd.target == dns.name.root for rd in srv):
             self.findings.append(f"srv-dot-mixed: {name} mixes the target '.' with real targets")
-        ordered = sorted(srv, key=lambda rd: (rd.priority, -rd.weight, str(rd.target)))
-        targets = tuple(
-            self.target(rd.priority, rd.weight, rd.port, rd.target, label)
-            for rd in ordered
+        ordered = [
+            rd
+            for rd in sorted(srv, key=lambda rd: (rd.priority, -rd.weight, str(rd.target)))
             if rd.target != dns.name.root
+        ]
+        if len(ordered) > self.targets_left:
+            self.findings.append(
+                f"srv-targets-capped: {name} has {len(ordered)} targets; only the first "
+                f"{self.targets_left} by priority are looked up (at most {MAX_SRV_TARGETS} "
+                "per domain)"
+            )
+            ordered = ordered[: self.targets_left]
+        self.targets_left -= len(ordered)
+        targets = tuple(
+            self.target(rd.priority, rd.weight, rd.port, rd.target, label) for rd in ordered
         )
         return Service(label, str(name), "records", False, verdict, targets)
 
@@ -289,8 +305,14 @@ def inspect_domain(
     trust_anchor: str | None = None,
     certificate: str | None = None,
     now: float | None = None,
+    total_timeout: float = TOTAL_TIMEOUT,
 ) -> DnsReport:
-    """Inspect ``domain``; raises ``DnsInspectError`` only for bad inputs, never for DNS data."""
+    """Inspect ``domain``; raises ``DnsInspectError`` only for bad inputs, never for DNS data.
+
+    Every lookup ends within ``total_timeout`` seconds from here; what was not answered by
+    then is reported like any unanswered lookup, with a ``dns-deadline`` finding.
+    """
+    started = time.monotonic()
     if not HAS_DNSPYTHON:  # pragma: no cover
         raise DnsInspectError("dnspython is needed")
     try:
@@ -303,11 +325,22 @@ def inspect_domain(
         raise DnsInspectError(str(exc)) from exc
     material = certificate_material(certificate)
     try:
-        client = DnsClient(list(nameservers), port=port, timeout=timeout, tries=tries)
+        client = DnsClient(
+            list(nameservers),
+            port=port,
+            timeout=timeout,
+            tries=tries,
+            deadline=started + total_timeout,
+        )
     except ValueError as exc:
         raise DnsInspectError(str(exc)) from exc
     inspector = Inspector(client, Validator(client, anchors, now=now), material)
     services = tuple(inspector.service(name, label) for label in SERVICES)
+    if client.expired:
+        inspector.findings.append(
+            f"dns-deadline: the lookups of {name} took more than {total_timeout:g} s; "
+            f"{client.expired} lookups were cut short or not asked"
+        )
     if all(s.status in ("fallback", "absent") for s in services[:2]):
         inspector.findings.append(
             f"no-srv: {name} publishes no XMPP SRV records; clients fall back"
