@@ -221,7 +221,9 @@ class Inspector:
         )
 
     def tlsa(self, port: int, target: dns.name.Name) -> TlsaSet:
-        name = dns.name.from_text(f"_{port}._tcp", origin=target)
+        return self.tlsa_at(dns.name.from_text(f"_{port}._tcp", origin=target))
+
+    def tlsa_at(self, name: dns.name.Name) -> TlsaSet:
         reply, verdict = self._ask(name, dns.rdatatype.TLSA)
         records: tuple[TlsaRecord, ...] = ()
         if reply is not None:
@@ -295,6 +297,30 @@ class Inspector:
         return Service(label, str(name), "records", False, verdict, targets)
 
 
+def _inspector(
+    nameservers: Sequence[str],
+    *,
+    port: int,
+    timeout: float,
+    tries: int,
+    trust_anchor: str | None,
+    material: CertificateMaterial | None,
+    now: float | None,
+    deadline: float,
+) -> Inspector:
+    try:
+        anchors = load_trust_anchors(trust_anchor)
+    except ValueError as exc:
+        raise DnsInspectError(str(exc)) from exc
+    try:
+        client = DnsClient(
+            list(nameservers), port=port, timeout=timeout, tries=tries, deadline=deadline
+        )
+    except ValueError as exc:
+        raise DnsInspectError(str(exc)) from exc
+    return Inspector(client, Validator(client, anchors, now=now), material)
+
+
 def inspect_domain(
     domain: str,
     *,
@@ -319,22 +345,17 @@ def inspect_domain(
         name = dns.name.from_text(domain_to_ascii(domain))
     except (DomainError, dns.exception.DNSException) as exc:
         raise DnsInspectError(f"not a domain name: {exc}") from exc
-    try:
-        anchors = load_trust_anchors(trust_anchor)
-    except ValueError as exc:
-        raise DnsInspectError(str(exc)) from exc
-    material = certificate_material(certificate)
-    try:
-        client = DnsClient(
-            list(nameservers),
-            port=port,
-            timeout=timeout,
-            tries=tries,
-            deadline=started + total_timeout,
-        )
-    except ValueError as exc:
-        raise DnsInspectError(str(exc)) from exc
-    inspector = Inspector(client, Validator(client, anchors, now=now), material)
+    inspector = _inspector(
+        nameservers,
+        port=port,
+        timeout=timeout,
+        tries=tries,
+        trust_anchor=trust_anchor,
+        material=certificate_material(certificate),
+        now=now,
+        deadline=started + total_timeout,
+    )
+    client = inspector.client
     services = tuple(inspector.service(name, label) for label in SERVICES)
     if client.expired:
         inspector.findings.append(
@@ -366,3 +387,47 @@ def inspect_domain(
         tlsa_matched=tlsa_matched,
         queries={"udp": stats.udp, "tcp": stats.tcp, "timeouts": stats.timeouts},
     )
+
+
+_TLSA_OWNER = re.compile(r"^_(\d{1,5})\._tcp\.(.+)$", re.IGNORECASE)
+
+
+def read_tlsa(
+    names: Sequence[str],
+    *,
+    nameservers: Sequence[str],
+    port: int = 53,
+    timeout: float = 1.0,
+    tries: int = 3,
+    trust_anchor: str | None = None,
+    now: float | None = None,
+    total_timeout: float = TOTAL_TIMEOUT,
+) -> tuple[TlsaSet, ...]:
+    """The TLSA records at each ``_PORT._tcp.HOST`` of ``names``, each with its DNSSEC verdict.
+
+    What a role may republish under its TSIG key must be what the zone's signatures vouch
+    for: only a ``secure`` set (``usable``) is. Raises ``DnsInspectError`` for bad input.
+    """
+    if not HAS_DNSPYTHON:  # pragma: no cover
+        raise DnsInspectError("dnspython is needed")
+    owners: list[dns.name.Name] = []
+    for raw in names:
+        match = _TLSA_OWNER.match(raw.strip())
+        try:
+            if match is None or not 0 < int(match[1]) < 65536:
+                raise DnsInspectError(f"not a TLSA owner name _PORT._tcp.HOST: {raw!r}")
+            host = dns.name.from_text(domain_to_ascii(match[2]))
+        except (DomainError, dns.exception.DNSException) as exc:
+            raise DnsInspectError(f"not a TLSA owner name: {exc}") from exc
+        owners.append(dns.name.from_text(f"_{int(match[1])}._tcp", origin=host))
+    inspector = _inspector(
+        nameservers,
+        port=port,
+        timeout=timeout,
+        tries=tries,
+        trust_anchor=trust_anchor,
+        material=None,
+        now=now,
+        deadline=time.monotonic() + total_timeout,
+    )
+    return tuple(inspector.tlsa_at(owner) for owner in owners)
