@@ -29,7 +29,7 @@ options:
     required: true
   nameservers:
     description:
-      - Addresses of the DNS servers to ask, in turn: recursive resolvers, or the authoritative
+      - Addresses of the DNS servers to ask, in turn - recursive resolvers, or the authoritative
         servers of every zone from the trust anchor down.
       - Without it, the nameservers of the system resolver configuration are used.
     type: list

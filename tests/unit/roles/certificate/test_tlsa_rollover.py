@@ -89,7 +89,7 @@ def test_a_record_dnssec_does_not_vouch_for_stops_the_rollover(dns_server, tmp_p
     assert proc.returncode != 0
     out = json.loads(proc.stdout)
     tasks = {t["task"]["name"]: t["hosts"]["localhost"] for t in out["plays"][0]["tasks"]}
-    read = tasks["Read the TLSA records published now for rollover.test, DNSSEC-validated"]
+    read = tasks["Read the DNSSEC-validated TLSA records published now for rollover.test"]
     assert read["tlsa"][OWNER]["dnssec"]["status"] == "bogus"
     refused = tasks[
         "Refuse a rollover over TLSA records that cannot be validated for rollover.test"
