@@ -36,28 +36,27 @@ non-critical SAN (community.crypto's default) RFC 5280 path validation rejects t
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509.identity import (
-    a_label_decodes,
-    dns_id_matches,
-    label_to_ascii,
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.domain import (
+    DomainError,
+    domain_to_ascii,
     to_unicode,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.identity import (
+    dns_id_matches,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
     OID_SRV_NAME,
     OID_XMPP_ADDR,
 )
 
-MAX_NAME_LENGTH = 253
 GROUP_BY = ("host", "domain")
 # Prefixes used when reporting identities; the same spelling as the prober's reports.
 DNS_PREFIX, SRV_PREFIX, XMPP_PREFIX = "DNS-ID:", "SRV-ID:", "XmppAddr:"
 
-_LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _SERVICE_LABEL = re.compile(r"^_[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _DOMAIN_KEYS = frozenset({"name", "components", "subdomains"})
 
@@ -72,69 +71,17 @@ class CertNameError(ValueError):
         self.reason = reason
 
 
-def _a_label(label: str, source: str, raw: object) -> str:
-    if label.isascii():
-        label = label.lower()
-        # An A-label must decode, or it is garbage that merely looks like one.
-        if label.startswith("xn--") and not a_label_decodes(label):
-            raise CertNameError(source, raw, f"has an invalid A-label {label!r}")
-        return label
-    try:
-        return label_to_ascii(label)
-    except (UnicodeError, ValueError) as exc:
-        raise CertNameError(source, raw, f"has a label {label!r} that is not valid IDNA") from exc
-
-
 def normalize_name(raw: object, source: str, *, allow_wildcard: bool = False) -> str:
     """``raw`` as a lower-case A-label DNS name without trailing dot, or ``CertNameError``.
 
-    A wildcard is accepted only when ``allow_wildcard`` and only as the whole left-most
-    label (``*.example.org``); partial wildcards are never accepted.
+    The rules are ``domain_to_ascii``'s, the same as for every name the prober uses.
     """
     if not isinstance(raw, str):
         raise CertNameError(source, raw, f"must be a string, not {type(raw).__name__}")
-    name = raw.strip()
-    name = name.removesuffix(".")
-    if not name:
-        raise CertNameError(source, raw, "is empty")
     try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        pass
-    else:
-        raise CertNameError(source, raw, "is an IP address, not a domain name")
-    labels = name.split(".")
-    out: list[str] = []
-    for index, label in enumerate(labels):
-        if "*" in label:
-            if not allow_wildcard:
-                raise CertNameError(source, raw, "is a wildcard, which is not allowed here")
-            if label != "*" or index != 0:
-                raise CertNameError(source, raw, "has a wildcard that is not the whole first label")
-            if len(labels) < 3:
-                raise CertNameError(source, raw, "has a wildcard too close to the top level")
-            out.append("*")
-            continue
-        if not label:
-            raise CertNameError(source, raw, "has an empty label")
-        a_label = _a_label(label, source, raw)
-        if len(a_label) > 63:
-            raise CertNameError(
-                source, raw, f"has a label of {len(a_label)} characters (at most 63)"
-            )
-        if not _LDH_LABEL.match(a_label):
-            raise CertNameError(
-                source, raw, f"has an invalid label {label!r} (letters, digits, inner hyphens)"
-            )
-        out.append(a_label)
-    result = ".".join(out)
-    if len(result) > MAX_NAME_LENGTH:
-        raise CertNameError(
-            source, raw, f"is {len(result)} characters long (at most {MAX_NAME_LENGTH})"
-        )
-    if out[-1].isdigit():
-        raise CertNameError(source, raw, "ends in an all-numeric label")
-    return result
+        return domain_to_ascii(raw, allow_wildcard=allow_wildcard)
+    except DomainError as exc:
+        raise CertNameError(source, raw, exc.reason) from exc
 
 
 def normalize_srv_id(raw: object, source: str) -> str:

@@ -8,6 +8,7 @@ timeout, not the whole query; a truncated UDP answer (TC bit) is asked again ove
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -39,21 +40,29 @@ class QueryStats:
 
 @dataclass
 class DnsClient:
-    """Queries ``nameservers`` in turn; results are cached per (name, type) for one run."""
+    """Queries ``nameservers`` in turn; results are cached per (name, type) for one run.
+
+    ``deadline`` (a ``time.monotonic()`` value) ends every query of the run: no try starts
+    after it and none waits past it, whatever ``timeout`` and ``tries`` would allow.
+    """
 
     nameservers: Sequence[str]
     port: int = 53
     timeout: float = 1.0
     tries: int = 3
     payload: int = 1232  # the DNS flag day 2020 size: no IP fragmentation
+    deadline: float | None = None
     _cache: dict[tuple[str, int], dns.message.Message] = field(default_factory=dict, repr=False)
     udp_sent: int = 0
     tcp_sent: int = 0
     timeouts: int = 0
+    expired: int = 0  # queries not asked (or given up) because the deadline had passed
 
     def __post_init__(self) -> None:
         if not self.nameservers:
             raise ValueError("at least one nameserver is needed")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port must be 1-65535, not {self.port}")
 
     def query(
         self, qname: dns.name.Name | str, rdtype: dns.rdatatype.RdataType | str
@@ -71,13 +80,20 @@ class DnsClient:
     def _ask(self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> dns.message.Message:
         errors: list[str] = []
         for attempt in range(self.tries):
+            timeout = self.timeout
+            if self.deadline is not None:
+                timeout = min(timeout, self.deadline - time.monotonic())
+                if timeout <= 0:
+                    self.expired += 1
+                    errors.append("the deadline for these lookups passed")
+                    break
             server = self.nameservers[attempt % len(self.nameservers)]
             request = dns.message.make_query(name, rdtype, want_dnssec=True, payload=self.payload)
             request.flags |= dns.flags.RD | dns.flags.CD
             try:
                 self.udp_sent += 1
                 response, used_tcp = dns.query.udp_with_fallback(
-                    request, server, timeout=self.timeout, port=self.port, ignore_unexpected=True
+                    request, server, timeout=timeout, port=self.port, ignore_unexpected=True
                 )
             except dns.exception.Timeout:
                 self.timeouts += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,6 +32,10 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._dns.dnssec import
     worst,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.errors import DnsError
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.domain import (
+    DomainError,
+    domain_to_ascii,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
     load_pem_certificates,
 )
@@ -59,6 +64,10 @@ SERVICES: dict[str, int | None] = {
     "_xmpps-server._tcp": None,
 }
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+# What one domain's DNS may cost, whatever its zone holds: each SRV target takes three
+# lookups (A, AAAA, TLSA) and each of them up to ``tries`` x ``timeout`` when it goes unanswered.
+MAX_SRV_TARGETS = 16  # over the domain's four services, best priority first
+TOTAL_TIMEOUT = 30.0  # seconds for every lookup of the domain, DNSSEC chain included
 
 
 class DnsInspectError(DnsError):
@@ -177,6 +186,7 @@ class Inspector:
         self.validator = validator
         self.certificate = certificate
         self.findings: list[str] = []
+        self.targets_left = MAX_SRV_TARGETS
 
     def _ask(self, name: dns.name.Name, rdtype: int) -> tuple[object | None, Verdict]:
         try:
@@ -213,7 +223,9 @@ class Inspector:
         )
 
     def tlsa(self, port: int, target: dns.name.Name) -> TlsaSet:
-        name = dns.name.from_text(f"_{port}._tcp", origin=target)
+        return self.tlsa_at(dns.name.from_text(f"_{port}._tcp", origin=target))
+
+    def tlsa_at(self, name: dns.name.Name) -> TlsaSet:
         reply, verdict = self._ask(name, dns.rdatatype.TLSA)
         records: tuple[TlsaRecord, ...] = ()
         if reply is not None:
@@ -268,13 +280,47 @@ class Inspector:
             return Service(label, str(name), "no-service", False, verdict)
         if any(rd.target == dns.name.root for rd in srv):
             self.findings.append(f"srv-dot-mixed: {name} mixes the target '.' with real targets")
-        ordered = sorted(srv, key=lambda rd: (rd.priority, -rd.weight, str(rd.target)))
-        targets = tuple(
-            self.target(rd.priority, rd.weight, rd.port, rd.target, label)
-            for rd in ordered
+        ordered = [
+            rd
+            for rd in sorted(srv, key=lambda rd: (rd.priority, -rd.weight, str(rd.target)))
             if rd.target != dns.name.root
+        ]
+        if len(ordered) > self.targets_left:
+            self.findings.append(
+                f"srv-targets-capped: {name} has {len(ordered)} targets; only the first "
+                f"{self.targets_left} by priority are looked up (at most {MAX_SRV_TARGETS} "
+                "per domain)"
+            )
+            ordered = ordered[: self.targets_left]
+        self.targets_left -= len(ordered)
+        targets = tuple(
+            self.target(rd.priority, rd.weight, rd.port, rd.target, label) for rd in ordered
         )
         return Service(label, str(name), "records", False, verdict, targets)
+
+
+def _inspector(
+    nameservers: Sequence[str],
+    *,
+    port: int,
+    timeout: float,
+    tries: int,
+    trust_anchor: str | None,
+    material: CertificateMaterial | None,
+    now: float | None,
+    deadline: float,
+) -> Inspector:
+    try:
+        anchors = load_dnssec_anchors(trust_anchor)
+    except TrustAnchorError as exc:
+        raise DnsInspectError(str(exc)) from exc
+    try:
+        client = DnsClient(
+            list(nameservers), port=port, timeout=timeout, tries=tries, deadline=deadline
+        )
+    except ValueError as exc:
+        raise DnsInspectError(str(exc)) from exc
+    return Inspector(client, Validator(client, anchors, now=now), material)
 
 
 def inspect_domain(
@@ -287,27 +333,37 @@ def inspect_domain(
     trust_anchor: str | None = None,
     certificate: str | None = None,
     now: float | None = None,
+    total_timeout: float = TOTAL_TIMEOUT,
 ) -> DnsReport:
-    """Inspect ``domain``; raises ``DnsInspectError`` only for bad inputs, never for DNS data."""
-    if not HAS_DNSPYTHON:  # pragma: no cover - the modules check first
+    """Inspect ``domain``; raises ``DnsInspectError`` only for bad inputs, never for DNS data.
+
+    Every lookup ends within ``total_timeout`` seconds from here; what was not answered by
+    then is reported like any unanswered lookup, with a ``dns-deadline`` finding.
+    """
+    started = time.monotonic()
+    if not HAS_DNSPYTHON:  # pragma: no cover
         raise DnsInspectError("dnspython is needed")
     try:
-        name = dns.name.from_text(
-            domain.encode("idna").decode("ascii") if not domain.isascii() else domain
-        )
-    except (UnicodeError, dns.exception.DNSException) as exc:
-        raise DnsInspectError(f"not a domain name: {domain!r}: {exc}") from exc
-    try:
-        anchors = load_dnssec_anchors(trust_anchor)
-    except TrustAnchorError as exc:
-        raise DnsInspectError(str(exc)) from exc
-    material = certificate_material(certificate)
-    try:
-        client = DnsClient(list(nameservers), port=port, timeout=timeout, tries=tries)
-    except ValueError as exc:
-        raise DnsInspectError(str(exc)) from exc
-    inspector = Inspector(client, Validator(client, anchors, now=now), material)
+        name = dns.name.from_text(domain_to_ascii(domain))
+    except (DomainError, dns.exception.DNSException) as exc:
+        raise DnsInspectError(f"not a domain name: {exc}") from exc
+    inspector = _inspector(
+        nameservers,
+        port=port,
+        timeout=timeout,
+        tries=tries,
+        trust_anchor=trust_anchor,
+        material=certificate_material(certificate),
+        now=now,
+        deadline=started + total_timeout,
+    )
+    client = inspector.client
     services = tuple(inspector.service(name, label) for label in SERVICES)
+    if client.expired:
+        inspector.findings.append(
+            f"dns-deadline: the lookups of {name} took more than {total_timeout:g} s; "
+            f"{client.expired} lookups were cut short or not asked"
+        )
     if all(s.status in ("fallback", "absent") for s in services[:2]):
         inspector.findings.append(
             f"no-srv: {name} publishes no XMPP SRV records; clients fall back"
@@ -333,3 +389,47 @@ def inspect_domain(
         tlsa_matched=tlsa_matched,
         queries={"udp": stats.udp, "tcp": stats.tcp, "timeouts": stats.timeouts},
     )
+
+
+_TLSA_OWNER = re.compile(r"^_(\d{1,5})\._tcp\.(.+)$", re.IGNORECASE)
+
+
+def read_tlsa(
+    names: Sequence[str],
+    *,
+    nameservers: Sequence[str],
+    port: int = 53,
+    timeout: float = 1.0,
+    tries: int = 3,
+    trust_anchor: str | None = None,
+    now: float | None = None,
+    total_timeout: float = TOTAL_TIMEOUT,
+) -> tuple[TlsaSet, ...]:
+    """The TLSA records at each ``_PORT._tcp.HOST`` of ``names``, each with its DNSSEC verdict.
+
+    What a role may republish under its TSIG key must be what the zone's signatures vouch
+    for: only a ``secure`` set (``usable``) is. Raises ``DnsInspectError`` for bad input.
+    """
+    if not HAS_DNSPYTHON:  # pragma: no cover
+        raise DnsInspectError("dnspython is needed")
+    owners: list[dns.name.Name] = []
+    for raw in names:
+        match = _TLSA_OWNER.match(raw.strip())
+        try:
+            if match is None or not 0 < int(match[1]) < 65536:
+                raise DnsInspectError(f"not a TLSA owner name _PORT._tcp.HOST: {raw!r}")
+            host = dns.name.from_text(domain_to_ascii(match[2]))
+        except (DomainError, dns.exception.DNSException) as exc:
+            raise DnsInspectError(f"not a TLSA owner name: {exc}") from exc
+        owners.append(dns.name.from_text(f"_{int(match[1])}._tcp", origin=host))
+    inspector = _inspector(
+        nameservers,
+        port=port,
+        timeout=timeout,
+        tries=tries,
+        trust_anchor=trust_anchor,
+        material=None,
+        now=now,
+        deadline=time.monotonic() + total_timeout,
+    )
+    return tuple(inspector.tlsa_at(owner) for owner in owners)

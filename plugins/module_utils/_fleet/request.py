@@ -33,6 +33,10 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._probe.options imp
     shared,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import X509CheckError
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.domain import (
+    DomainError,
+    domain_to_ascii,
+)
 
 
 class ScanError(Exception):
@@ -82,11 +86,19 @@ class ScanOptions:
         )
 
 
+def _domain_key(raw: str) -> str:
+    """A domain's A-label form; a name that has none is kept as given, to fail on its own."""
+    try:
+        return domain_to_ascii(raw)
+    except DomainError:
+        return raw.strip().rstrip(".")
+
+
 def _merge(requests: Sequence[DomainRequest]) -> list[DomainRequest]:
-    """One request per domain (case-insensitive, trailing dot ignored), in first-seen order."""
+    """One request per domain (by its A-label form: case, trailing dot, IDN spelling), in order."""
     merged: dict[str, DomainRequest] = {}
     for r in requests:
-        name = r.domain.strip().rstrip(".").lower()
+        name = _domain_key(r.domain)
         if not name:
             raise ScanError("an empty domain name was given")
         old = merged.get(name)
@@ -156,15 +168,13 @@ def requests_from(
     """The module's three lists as requests: domains, s2s-only components, explicit endpoints."""
     by_domain: dict[str, list[Mapping[str, Any]]] = {}
     for ep in endpoints:
-        name = str(ep.get("domain") or "").strip().rstrip(".").lower()
+        name = _domain_key(str(ep.get("domain") or ""))
         if not name:
             raise ScanError("every explicit endpoint needs its domain")
         by_domain.setdefault(name, []).append(ep)
-    out = [DomainRequest(d) for d in domains if d.strip().rstrip(".").lower() not in by_domain]
+    out = [DomainRequest(d) for d in domains if _domain_key(d) not in by_domain]
     out += [
-        DomainRequest(c, streams=("s2s",))
-        for c in components
-        if c.strip().rstrip(".").lower() not in by_domain
+        DomainRequest(c, streams=("s2s",)) for c in components if _domain_key(c) not in by_domain
     ]
     out += [DomainRequest(d, endpoints=tuple(eps)) for d, eps in by_domain.items()]
     if not out:

@@ -50,6 +50,10 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import
     X509CheckError,
     check_certificate,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.domain import (
+    domain_to_ascii,
+    is_ip_address,
+)
 
 # What each of our checks asks of the TLS scan.
 SCAN_CHECKS: Mapping[str, frozenset[str]] = {
@@ -89,6 +93,8 @@ class EndpointTarget:
             raise ValueError(f"port must be 1-65535, not {self.port}")
         if not self.host or not self.domain:
             raise ValueError("host and domain must not be empty")
+        if not is_ip_address(self.domain):  # RFC 7622 allows an IP address as the domain
+            domain_to_ascii(self.domain)  # a DomainError (ValueError) before any probing
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -364,7 +370,7 @@ async def probe_endpoint(
             f"pipelining: {conns.pipeline_refused.message}; the endpoint's other connections"
             " waited for the features"
         )
-    certificate = await _certificate(scan, target, options, problems)
+    certificate = await _certificate(scan, target, options, deadline, problems)
     return EndpointResult(
         target=target,
         features=feats,
@@ -390,12 +396,15 @@ async def _certificate(
     scan: TlsScanResult | None,
     target: EndpointTarget,
     options: ProbeOptions,
+    deadline: Deadline,
     problems: list[str],
 ) -> CertificateReport | None:
     if "certificate" not in options.checks or scan is None or not scan.chain_der:
         return None
     # Off the event loop: reading a trust store and verifying signatures is blocking work.
-    return await asyncio.to_thread(
+    # The check's cost is bounded by construction (MAX_CHAIN_CERTIFICATES); the wait is bounded
+    # by the probe's deadline as well, so that no check holds a fleet scan's other probes.
+    check = asyncio.to_thread(
         check_certificate,
         scan.chain_der,
         domain=target.domain,
@@ -403,6 +412,11 @@ async def _certificate(
         ca_path=options.ca_path,
         tls_mode=target.tls_mode,
     )
+    try:
+        return await asyncio.wait_for(check, deadline.remaining() + GRACE)
+    except TimeoutError:
+        problems.append("certificate: the check did not finish by the probe's deadline")
+        return None
 
 
 def default_port(stream: str, tls_mode: str) -> int:

@@ -30,6 +30,10 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._tls.registry impo
     SUITES,
     VERSION_NAMES,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.domain import (
+    domain_to_ascii,
+    is_ip_address,
+)
 
 try:
     from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
@@ -139,8 +143,8 @@ def build_client_hello(
     shares: dict[int, Any] = {}
     exts: list[bytes] = []
     if extensions:
-        if sni:
-            name = sni.encode("idna") if not sni.isascii() else sni.encode()
+        if sni and not is_ip_address(sni):  # RFC 6066 §3: no IP address in the SNI
+            name = domain_to_ascii(sni).encode("ascii")
             exts.append(_ext(EXT_SNI, _u16(b"\x00" + _u16(name))))
         if groups:
             exts.append(_ext(EXT_GROUPS, _u16(_codes(groups))))

@@ -18,6 +18,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependenci
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509Error
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.identity import (
+    ReferenceIdentity,
     match_identity,
     reference_identity,
 )
@@ -27,6 +28,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.keys import 
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
     OID_CLIENT_AUTH,
     OID_SERVER_AUTH,
+    dn_text,
     iso_utc,
     key_usages,
     san_identities,
@@ -56,6 +58,11 @@ except ImportError:  # decided once, in _common.dependencies
 KEY_TYPE_NAMES = {"rsa": "RSA", "ecdsa": "EC", "ed25519": "Ed25519", "ed448": "Ed448", "dsa": "DSA"}
 EDDSA_BITS = {"Ed25519": 253, "Ed448": 456}
 
+# Longer chains are reported as invalid, not evaluated: real ones hold a leaf and a few CA
+# certificates, and finding who issued whom in a chain the server chose costs signature checks
+# that grow with the square of its length (649 certificates once took two minutes).
+MAX_CHAIN_CERTIFICATES = 10
+
 # trust_error values, in the order of precedence used for ``trust_error``.
 TRUST_ERRORS = (
     "invalid-certificate",
@@ -76,8 +83,8 @@ class X509CheckError(X509Error):
 
 @dataclass(frozen=True)
 class ChainEntry:
-    subject: str
-    issuer: str
+    subject: str | None  # None: the name cannot be parsed
+    issuer: str | None
     sha256: str
 
 
@@ -140,6 +147,12 @@ def _san_details(malformed: tuple[str, ...], error: str | None) -> tuple[str, ..
     if error is not None:
         return (error,)
     return (f"malformed otherName: {', '.join(malformed)}",) if malformed else ()
+
+
+def _reference_details(ref: ReferenceIdentity) -> tuple[str, ...]:
+    if ref.dns_ids:
+        return ()
+    return (f"the domain {ref.domain} is an IP address: no DNS-ID, SRV-ID or XmppAddr names it",)
 
 
 def _sig_name(cert: x509.Certificate) -> str:
@@ -256,6 +269,15 @@ def _trust(
     return leaf, problems
 
 
+def _name_problems(certs: Sequence[x509.Certificate]) -> list[tuple[str, str]]:
+    return [
+        ("invalid-certificate", f"the {which} of position {index} cannot be parsed")
+        for index, cert in enumerate(certs)
+        for which in ("subject", "issuer")
+        if dn_text(cert, which) is None
+    ]
+
+
 # ---------------------------------------------------------------- the entry point
 
 
@@ -289,7 +311,7 @@ def check_certificate(
             trust_errors=("invalid-certificate",),
         )
     certs: list[x509.Certificate] = []
-    for index, der in enumerate(chain_der):
+    for index, der in enumerate(chain_der[:MAX_CHAIN_CERTIFICATES]):
         try:
             certs.append(x509.load_der_x509_certificate(bytes(der)))
         except (ValueError, TypeError) as exc:
@@ -301,10 +323,20 @@ def check_certificate(
                 trust_detail=message,
             )
     store = list(anchors) if anchors is not None else load_trust_store(ca_path)
-    try:
-        leaf_index, problems = _trust(certs, store, moment)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:  # e.g. an unparsable extension
-        leaf_index, problems = 0, [("invalid-certificate", f"cannot evaluate the chain: {exc}")]
+    leaf_index, problems = 0, _name_problems(certs)
+    if len(chain_der) > MAX_CHAIN_CERTIFICATES:
+        problems.append(
+            (
+                "invalid-certificate",
+                f"the server sent {len(chain_der)} certificates: a chain of more than "
+                f"{MAX_CHAIN_CERTIFICATES} is not evaluated (the first ones are listed)",
+            )
+        )
+    elif not problems:  # who issued whom is a question of names
+        try:
+            leaf_index, problems = _trust(certs, store, moment)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:  # an unparsable extension
+            problems = [("invalid-certificate", f"cannot evaluate the chain: {exc}")]
     problems.sort(key=lambda p: TRUST_ERRORS.index(p[0]))
     leaf = certs[leaf_index]
     leaf_der = bytes(chain_der[leaf_index])
@@ -321,8 +353,8 @@ def check_certificate(
     except ValueError:
         spki = None
     return CertificateReport(
-        subject=leaf.subject.rfc4514_string(),
-        issuer=leaf.issuer.rfc4514_string(),
+        subject=dn_text(leaf, "subject"),
+        issuer=dn_text(leaf, "issuer"),
         not_before=iso_utc(leaf.not_valid_before_utc),
         not_after=iso_utc(leaf.not_valid_after_utc),
         days_left=(leaf.not_valid_after_utc - moment).days,
@@ -335,11 +367,9 @@ def check_certificate(
         san_xmpp_addr=sans.xmpp_addrs,
         chain=tuple(
             ChainEntry(
-                c.subject.rfc4514_string(),
-                c.issuer.rfc4514_string(),
-                hashlib.sha256(bytes(d)).hexdigest(),
+                dn_text(c, "subject"), dn_text(c, "issuer"), hashlib.sha256(bytes(d)).hexdigest()
             )
-            for c, d in zip(certs, chain_der, strict=True)
+            for c, d in zip(certs, chain_der, strict=False)
         ),
         trusted=not problems,
         trust_error=problems[0][0] if problems else None,
@@ -352,5 +382,5 @@ def check_certificate(
         eku_server_auth=usages.allows(OID_SERVER_AUTH),
         sha256=hashlib.sha256(leaf_der).hexdigest(),
         tlsa_3_1_1=spki,
-        details=_san_details(sans.malformed, sans.error),
+        details=_san_details(sans.malformed, sans.error) + _reference_details(ref),
     )

@@ -14,50 +14,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-try:
-    import idna as _idna  # IDNA 2008 (UTS 46); the stdlib codec only knows IDNA 2003
-
-    HAS_IDNA = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_IDNA = False
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.domain import (
+    domain_to_ascii,
+    is_ip_address,
+    label_to_ascii,
+)
 
 STREAMS = ("c2s", "s2s")
 TLS_MODES = ("starttls", "direct")
 
 
-def label_to_ascii(label: str) -> str:
-    """One non-ASCII label as a lower-case A-label (UnicodeError or ValueError if invalid)."""
-    if HAS_IDNA:
-        return _idna.encode(label, uts46=True).decode("ascii").lower()
-    return label.encode("idna").decode("ascii").lower()  # pragma: no cover - no idna package
-
-
-def a_label_decodes(label: str) -> bool:
-    """Whether an ``xn--`` label decodes (True when the idna package cannot tell)."""
-    if not HAS_IDNA:  # pragma: no cover - depends on the environment
-        return True
-    try:
-        _idna.decode(label)
-    except (_idna.IDNAError, UnicodeError):
-        return False
-    return True
-
-
-def to_unicode(a_name: str) -> str:
-    """U-label form of an A-label name, for XmppAddr values (left as is if it does not decode)."""
-    if not HAS_IDNA or "xn--" not in a_name:
-        return a_name
-    try:
-        return ".".join(_idna.decode(label) for label in a_name.split("."))
-    except (_idna.IDNAError, UnicodeError):
-        return a_name
-
-
 def to_a_label(name: str) -> str | None:
-    """``name`` as lower-case A-labels without a trailing dot, or None if it is no valid name.
+    """A presented identifier as lower-case A-labels without a trailing dot, or None.
 
-    Labels that are already ASCII are kept as they are (apart from case) so that SRV-ID service
-    labels such as ``_xmpp-client`` survive; only non-ASCII labels are converted.
+    For comparing what a certificate says, not for names the collection uses (those go through
+    ``domain_to_ascii``): labels that are already ASCII are kept as they are (apart from case)
+    so that SRV-ID service labels such as ``_xmpp-client`` survive; only non-ASCII labels are
+    converted, the same way.
     """
     name = name.strip().rstrip(".")
     if not name:
@@ -84,14 +57,18 @@ class ReferenceIdentity:
 
 
 def reference_identity(domain: str, stream: str, tls_mode: str = "starttls") -> ReferenceIdentity:
-    """Reference identifiers of RFC 6120 §13.7.1.2 / RFC 7590 / XEP-0368 for ``domain``."""
+    """Reference identifiers of RFC 6120 §13.7.1.2 / RFC 7590 / XEP-0368 for ``domain``.
+
+    A domain that is an IP address (RFC 7622 allows it) has none of them, so nothing matches.
+    """
     if stream not in STREAMS:
         raise ValueError(f"stream must be one of {STREAMS}, not {stream!r}")
     if tls_mode not in TLS_MODES:
         raise ValueError(f"tls_mode must be one of {TLS_MODES}, not {tls_mode!r}")
-    a_domain = to_a_label(domain)
-    if a_domain is None:
-        raise ValueError(f"not a valid domain name: {domain!r}")
+    if is_ip_address(domain):
+        return ReferenceIdentity(domain.strip(), (), (), ())
+    # The same rules as for a planned certificate name: what cannot be planned is no reference.
+    a_domain = domain_to_ascii(domain)
     role = "client" if stream == "c2s" else "server"
     # A direct-TLS client found the service through _xmpps-*; a certificate made for the
     # STARTTLS service is still acceptable to it (XEP-0368 §3), so both SRV-IDs count.

@@ -137,9 +137,24 @@ def spki_der(cert: x509.Certificate) -> bytes:
     )
 
 
+def dn_text(cert: x509.Certificate, which: str) -> str | None:
+    """The ``subject`` or ``issuer`` as RFC 4514 text; None when it cannot be parsed.
+
+    cryptography parses names when they are first used, so a name holding invalid UTF-8
+    raises only then, wherever that is.
+    """
+    try:
+        return getattr(cert, which).rfc4514_string()
+    except ValueError:
+        return None
+
+
 def subject_text(cert: x509.Certificate) -> str:
     """The subject for messages (RFC 4514)."""
-    return cert.subject.rfc4514_string() or "(empty subject)"
+    text = dn_text(cert, "subject")
+    if text is None:
+        return "(unparsable subject)"
+    return text or "(empty subject)"
 
 
 def iso_utc(moment: datetime) -> str:

@@ -120,14 +120,31 @@ def is_trust_anchor(cert: x509.Certificate, anchors: Sequence[x509.Certificate])
     return any(a.subject == cert.subject and spki_der(a) == spki for a in anchors)
 
 
+def by_subject(certs: Sequence[x509.Certificate]) -> dict[x509.Name, list[int]]:
+    """Indexes of ``certs`` by subject name: the only candidates for the issuer of a certificate.
+
+    Finding issuers through this index checks signatures only where the names match, instead
+    of trying every pair of a chain the server chose.
+    """
+    index: dict[x509.Name, list[int]] = {}
+    for i, cert in enumerate(certs):
+        index.setdefault(cert.subject, []).append(i)
+    return index
+
+
 def find_issuer(
-    certs: Sequence[x509.Certificate], cert: x509.Certificate, skip: Collection[int] = ()
+    certs: Sequence[x509.Certificate],
+    cert: x509.Certificate,
+    skip: Collection[int] = (),
+    *,
+    index: dict[x509.Name, list[int]] | None = None,
 ) -> int | None:
-    """Index of the first certificate in ``certs`` (outside ``skip``) that issued ``cert``."""
-    return next(
-        (i for i, c in enumerate(certs) if i not in skip and issued_by(cert, c)),
-        None,
-    )
+    """Index of the first certificate in ``certs`` (outside ``skip``) that issued ``cert``.
+
+    ``index`` is ``by_subject(certs)``, for a caller that looks up several issuers.
+    """
+    candidates = (by_subject(certs) if index is None else index).get(cert.issuer, ())
+    return next((i for i in candidates if i not in skip and issued_by(cert, certs[i])), None)
 
 
 def find_leaf(certs: Sequence[x509.Certificate]) -> int:
@@ -138,22 +155,49 @@ def find_leaf(certs: Sequence[x509.Certificate]) -> int:
     """
     if len(certs) < 2:
         return 0
-    issuers_of_others = {
-        j for i, c in enumerate(certs) for j, d in enumerate(certs) if i != j and issued_by(c, d)
-    }
+    index = by_subject(certs)
+    issuers_of_others: set[int] = set()
+    for i, cert in enumerate(certs):
+        for j in index.get(cert.issuer, ()):
+            # A certificate known to issue another needs no second signature check.
+            if j != i and j not in issuers_of_others and issued_by(cert, certs[j]):
+                issuers_of_others.add(j)
     ends = [i for i in range(len(certs)) if i not in issuers_of_others]
     return ends[0] if len(ends) == 1 else 0
 
 
 def issuer_path(certs: Sequence[x509.Certificate], leaf: int) -> list[int]:
     """Indexes of the path leaf → issuer → ... through ``certs``, up to a self-signed one."""
+    index = by_subject(certs)
     path = [leaf]
     while not self_signed(certs[path[-1]]):
-        nxt = find_issuer(certs, certs[path[-1]], skip=path)
+        nxt = find_issuer(certs, certs[path[-1]], skip=path, index=index)
         if nxt is None:
             break
         path.append(nxt)
     return path
+
+
+def distinct_issuers(certs: Sequence[x509.Certificate]) -> list[x509.Certificate]:
+    """``certs`` with one certificate per subject name and key, the first of each kept.
+
+    Certificates with the same name and key issue the same certificates, so a path builder
+    could take each of them at each step: cryptography's (46) tries every such path up to
+    its depth limit, and four copies of one self-issued CA certificate cost it 46 s. With one
+    per name and key, every certificate has at most one issuer among them.
+    """
+    seen: set[tuple[x509.Name, bytes]] = set()
+    kept: list[x509.Certificate] = []
+    for cert in certs:
+        try:
+            key = (cert.subject, spki_der(cert))
+        except (ValueError, UnsupportedAlgorithm):  # a key nothing can verify with
+            kept.append(cert)
+            continue
+        if key not in seen:
+            seen.add(key)
+            kept.append(cert)
+    return kept
 
 
 def validity_problem(cert: x509.Certificate, now: datetime) -> str | None:
@@ -186,6 +230,7 @@ def pkix_failure(
     """
     from cryptography.x509 import verification
 
+    intermediates = distinct_issuers(intermediates)
     builder = verification.PolicyBuilder().store(verification.Store(list(anchors))).time(now)
     try:
         if server_name is not None:

@@ -1,0 +1,43 @@
+"""The certificate check is part of the probe: its wait ends at the probe's deadline."""
+
+import threading
+import time
+
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe import endpoint
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
+    GRACE,
+    EndpointTarget,
+    ProbeOptions,
+    probe_endpoint,
+)
+
+from .real_tls import TlsServer, make_pki, server_context
+
+DOMAIN = "example.test"
+TIMEOUT = 1.0
+
+
+async def test_a_slow_certificate_check_ends_at_the_deadline(tmp_path, monkeypatch):
+    pki = make_pki(tmp_path, DOMAIN)
+    release = threading.Event()
+
+    def stuck_check(*_args, **_kwargs):
+        release.wait(30)  # a check that would run on long past the deadline
+
+    monkeypatch.setattr(endpoint, "check_certificate", stuck_check)
+    options = ProbeOptions(
+        timeout=TIMEOUT, ca_path=str(pki.ca_pem), checks=frozenset({"certificate"})
+    )
+    try:
+        async with TlsServer(server_context(pki)) as tls:
+            target = EndpointTarget(tls.host, tls.port, DOMAIN, tls_mode="direct")
+            started = time.monotonic()
+            result = await probe_endpoint(target, options)
+            waited = time.monotonic() - started
+    finally:
+        release.set()
+    assert waited < TIMEOUT + GRACE + 1.0
+    assert result.tls is not None
+    assert result.tls.chain_der  # the chain was seen; only its check was cut off
+    assert result.certificate is None
+    assert "certificate: the check did not finish by the probe's deadline" in result.problems
