@@ -1,0 +1,97 @@
+"""benchmarks/startup.py and its place in bench.py: payloads, the closed port, the report."""
+
+import importlib.util
+import json
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _load(name: str):
+    """Import a benchmark script as ``benchmarks.NAME``, as bench.py itself does."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    spec = importlib.util.spec_from_file_location(
+        f"benchmarks.{name}", REPO / "benchmarks" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+startup = _load("startup")
+MANAGED = ("prosody_config", "prosody_config_info", "prosody_sessions", "certificate_check")
+
+
+@pytest.fixture(scope="module")
+def payloads():
+    return {p.module: p for p in startup.payloads()}
+
+
+def test_every_module_has_a_payload_row(payloads):
+    modules = {p.stem for p in (REPO / "plugins" / "modules").glob("*.py")}
+    assert set(payloads) == modules
+    assert all(p.lines > 0 and p.ansible_lines > 0 for p in payloads.values())
+
+
+def test_modules_on_managed_servers_ship_no_prober_grading_report_or_fleet(payloads):
+    for name in MANAGED:
+        assert payloads[name].packages, name
+        assert payloads[name].forbidden == [], name
+    managed = [p for p in payloads.values() if p.module.startswith(startup.MANAGED)]
+    assert all(not p.forbidden for p in managed)
+
+
+def test_tls_info_ships_the_prober_and_nothing_above_it(payloads):
+    # Grading, reports, DNS and the fleet are other modules' business: every line shipped is
+    # parsed on the controller and compiled on the target at every call.
+    assert payloads["tls_info"].packages == ["_probe", "_tls", "_x509"]
+
+
+def test_prober_code_on_a_managed_server_is_flagged():
+    shipped = {"_prosody/lua.py": 600, "_probe/stream.py": 700, "_grading/grade.py": 150}
+    on_server = startup.Payload("prosody_config", shipped, 200, 10000)
+    assert on_server.forbidden == ["_grading", "_probe"]
+    assert on_server.lines == 1450
+    assert startup.Payload("tls_info", shipped, 300, 10000).forbidden == []
+    table = startup.payload_table([on_server])
+    assert (
+        "| prosody_config | 3 | 1450 | 200 | 10000 | _grading _probe _prosody | _grading, _probe |"
+        in table
+    )
+
+
+def test_closed_port_refuses_connections():
+    with startup.closed_port() as port, pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2)
+
+
+def test_one_tls_info_run_against_a_closed_port_is_measured():
+    with startup.closed_port() as port:
+        run, result = startup.run_ansible(
+            "xmpp.encryption.tls_info", f"host=127.0.0.1 port={port} domain=example.org"
+        )
+    assert result["error"]["code"] == "connect-refused"
+    assert run.cpu > 0
+    assert run.wall > 0
+
+
+def test_bench_measures_startup_alone_without_the_lab(monkeypatch, tmp_path, capsys):
+    bench = _load("bench")
+    figures = startup.Startup(3, 1.0, 1.1, 1.2, 1.4, 0.01, 0.5)
+    monkeypatch.setattr(bench, "measure_startup", lambda runs: figures)
+    monkeypatch.setattr(bench, "OUT", tmp_path)
+    monkeypatch.setattr(bench, "lab", lambda: pytest.fail("the lab was used"))
+    bench.main(["--tools", "startup"])
+    written = json.loads((tmp_path / "results.json").read_text())
+    assert written["startup"]["extra_cpu"] == pytest.approx(0.2)
+    assert written["startup"]["extra_wall"] == pytest.approx(0.3)
+    assert written["rows"] == []
+    assert written["fleet"] == []
+    out = capsys.readouterr().out
+    assert "| tls_info - ping (goal: CPU <= 0.3) | 0.200 | 0.300 |" in out
