@@ -19,7 +19,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import (
     Channel,
@@ -41,12 +41,12 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_scan im
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.xml_guard import (
     DEFAULT_BYTE_CAP,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import (
-    CertificateReport,
-    X509CheckError,
-    check_certificate,
-    load_trust_store,
-)
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import X509CheckError
+
+if TYPE_CHECKING:
+    from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import (
+        CertificateReport,
+    )
 
 CHECKS = ("features", "versions", "suites", "groups", "certificate")
 # What each of our checks asks of the TLS scan.
@@ -412,6 +412,12 @@ async def _certificate(
 ) -> CertificateReport | None:
     if "certificate" not in options.checks or scan is None or not scan.chain_der:
         return None
+    # Imported here, not before probing: an endpoint that sent no certificate (unreachable,
+    # or a run without this check) never pays for compiling and loading the checks.
+    from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import (
+        check_certificate,
+    )
+
     # Off the event loop: reading a trust store and verifying signatures is blocking work.
     return await asyncio.to_thread(
         check_certificate,
@@ -464,6 +470,10 @@ def run_probe(params: Mapping[str, Any]) -> dict[str, Any]:
 
 def _check_ca_path(ca_path: str) -> None:
     """Fail on a bad trust store before probing, not after a minute of scanning."""
+    from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import (
+        load_trust_store,
+    )
+
     load_trust_store(ca_path)
 
 

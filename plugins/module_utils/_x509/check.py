@@ -23,6 +23,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.keys import 
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.read import (
     OID_CLIENT_AUTH,
     OID_SERVER_AUTH,
+    X509CheckError,
     iso_utc,
     key_usages,
     san_identities,
@@ -66,10 +67,6 @@ TRUST_ERRORS = (
     "bad-signature",
     "invalid-chain",
 )
-
-
-class X509CheckError(Exception):
-    """A mistake of the caller (bad trust store path, unknown stream), not of the server."""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,14 @@ DER_IA5_STRING, DER_UTF8_STRING = 0x16, 0x0C
 PEM_CERTIFICATE_MARKER = b"-----BEGIN CERTIFICATE-----"
 
 
+class X509CheckError(Exception):
+    """A mistake of the caller (bad trust store path, unknown stream), not of the server.
+
+    Raised by ``_x509.check``; defined here so that callers can catch it without importing
+    the certificate checks before they have a certificate to check.
+    """
+
+
 def cryptography_problem() -> str | None:
     """Why the certificate code cannot run with this Python, for a module to fail with; or None."""
     wanted = ".".join(map(str, MIN_CRYPTOGRAPHY))

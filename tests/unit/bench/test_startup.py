@@ -1,8 +1,11 @@
 """benchmarks/startup.py and its place in bench.py: payloads, the closed port, the report."""
 
+import importlib
 import importlib.util
 import json
+import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -95,3 +98,33 @@ def test_bench_measures_startup_alone_without_the_lab(monkeypatch, tmp_path, cap
     assert written["fleet"] == []
     out = capsys.readouterr().out
     assert "| tls_info - ping (goal: CPU <= 0.3) | 0.200 | 0.300 |" in out
+
+
+def test_tls_info_loads_no_certificate_checks_until_a_certificate_comes():
+    # What tls_info imports and runs against an endpoint that sends no certificate: the
+    # certificate checks (and what only they import) stay unloaded, in a fresh interpreter.
+    code = """if True:
+        import socket, sys
+        from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
+            run_probe,
+        )
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            result = run_probe({"host": "127.0.0.1", "port": sock.getsockname()[1]})
+        assert result["error"]["code"] == "connect-refused", result
+        print(",".join(sorted(m.rsplit(".", 1)[1] for m in sys.modules if "._x509." in m)))
+    """
+    env = {**os.environ, "PYTHONPATH": str(REPO / ".build" / "collections")}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert proc.stdout.split() == ["read"]
+
+
+def test_the_checks_error_is_the_one_tls_info_catches():
+    mu = "ansible_collections.xmpp.encryption.plugins.module_utils"
+    check = importlib.import_module(f"{mu}._x509.check")
+    endpoint = importlib.import_module(f"{mu}._probe.endpoint")
+    assert endpoint.X509CheckError is check.X509CheckError
+    with pytest.raises(endpoint.X509CheckError):
+        endpoint.run_probe({"host": "127.0.0.1", "port": 1, "ca_path": "/nonexistent/ca.pem"})
