@@ -174,7 +174,11 @@ class Payload:
 
 
 def payloads(modules_dir: Path = REPO / "plugins" / "modules") -> list[Payload]:
-    """What Ansible's own dependency finder puts in each module's payload."""
+    """What Ansible's own dependency finder puts in each module's payload.
+
+    It installs Ansible's collection loader: call it in a process that has not imported the
+    collection some other way (``--payload`` does).
+    """
     # Imported here: ansible's controller code is only needed for this table.
     from ansible._internal._ansiballz._builder import ExtensionManager
     from ansible.executor.module_common import recursive_finder
@@ -226,13 +230,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.files:
             for p in rows:
                 print(f"\n{p.module}: " + ", ".join(f"{n} ({c})" for n, c in p.files.items()))
+        if args.json:
+            write_json(args.json, [asdict(p) for p in rows])
         return 1 if any(p.forbidden for p in rows) else 0
     result = measure(args.runs)
     print(startup_table(result))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result.as_dict(), indent=1) + "\n")
+        write_json(args.json, result.as_dict())
     return 0
+
+
+def write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n")
 
 
 if __name__ == "__main__":
