@@ -13,6 +13,10 @@ times, each as a process of its own:
 - ``testssl``: testssl.sh with protocols, each cipher per protocol, server defaults and
   forward secrecy (``-p -E -S -f``); by default on one endpoint only, it takes minutes.
 
+Before the lab, ``startup``: the CPU and wall time ``tls_info`` costs beyond an Ansible ping
+when the probe itself costs nothing (a closed port; ``benchmarks/startup.py``). It needs no
+lab: ``--tools startup`` measures it alone.
+
 Connections are counted by the relay (accepted connections per listener) for every tool;
 the prober also counts its own. Then a fleet: 30 endpoints (c2s and s2s of 15 servers,
 copies of the lab's three as they are, each its own Prosody process) probed together
@@ -49,6 +53,8 @@ from benchmarks.peers import (  # noqa: E402
     run_testssl,
 )
 from benchmarks.relay import ask  # noqa: E402
+from benchmarks.startup import Startup, startup_table  # noqa: E402
+from benchmarks.startup import measure as measure_startup  # noqa: E402
 from lab.throwaway import docker, remove, remove_named, wait_ready  # noqa: E402
 
 LAB_DIR = Path(os.environ.get("XMPP_LAB_DIR", REPO / ".lab"))
@@ -356,10 +362,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--tools",
         default="all",
         help="per-endpoint tools (comma-separated of prober, tls_info, sslyze, sslyze-same), "
-        "'all', or 'none' for the fleet run alone; testssl.sh runs only with 'all'",
+        "'all', or 'none' for the fleet run alone; testssl.sh runs only with 'all'; "
+        "'startup' adds tls_info's start-up cost, and alone measures only that (no lab)",
     )
+    parser.add_argument("--startup-runs", type=int, default=9, help="runs of each command")
     args = parser.parse_args(argv)
     os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(REPO / ".build" / "collections"))
+    chosen = set(args.tools.split(","))
+    started = datetime.now(UTC)
+    startup = None
+    if args.tools == "all" or "startup" in chosen:
+        # First, while no lab container of this run competes for the cores.
+        print("[startup] tls_info beside ping, closed port ...", file=sys.stderr, flush=True)
+        startup = measure_startup(args.startup_runs)
+    if chosen == {"startup"}:
+        report(started, [], [], startup, args.delay)
+        return
     # pip compiled sslyze's modules when it installed them; compile the collection's too, so
     # that no tool pays for compiling its sources at every start.
     compileall.compile_dir(REPO / "plugins", quiet=1)
@@ -380,7 +398,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     rows: list[Row] = []
     fleets: list[dict] = []
-    started = datetime.now(UTC)
     label = f"+{args.delay * 1000:.0f}ms"
     print("[fleet] starting its servers ...", file=sys.stderr, flush=True)
     with fleet_servers(doc["servers"]) as (fleet_eps, containers):
@@ -408,15 +425,29 @@ def main(argv: Sequence[str] | None = None) -> None:
                     "docker-proxy": proxy_pids(),
                 }
                 fleets.append(fleet(relayed_fleet, condition, ca, cpu_of))
+    report(started, rows, fleets, startup, args.delay)
 
+
+def report(
+    started: datetime,
+    rows: Sequence[Row],
+    fleets: Sequence[dict],
+    startup: Startup | None,
+    delay: float,
+) -> None:
+    """The tables to stdout, everything measured to ``results.json``."""
     print(f"# xmpp.encryption prober vs sslyze and testssl.sh ({started:%Y-%m-%d %H:%M} UTC)")
     print(f"machine: {machine()}\n")
-    print(table(rows))
-    print(
-        "\n| condition | endpoints | one s | all together s | ratio | connections | incomplete "
-        "| CPU s: prober / relay / servers / docker-proxy |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    if startup:
+        print(startup_table(startup) + "\n")
+    if rows:
+        print(table(rows))
+    if fleets:
+        print(
+            "\n| condition | endpoints | one s | all together s | ratio | connections | incomplete "
+            "| CPU s: prober / relay / servers / docker-proxy |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---|")
     for f in fleets:
         cpu = f["cpu_seconds"]
         print(
@@ -429,9 +460,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     result = {
         "date": started.isoformat(),
         "machine": machine(),
-        "delay": args.delay,
+        "delay": delay,
         "rows": [asdict(r) for r in rows],
         "fleet": fleets,
+        "startup": startup.as_dict() if startup else None,
     }
     (OUT / "results.json").write_text(json.dumps(result, indent=1) + "\n")
     print(f"\nwritten to {OUT / 'results.json'}", file=sys.stderr)

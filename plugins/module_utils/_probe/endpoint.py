@@ -19,7 +19,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.base import (
     Channel,
@@ -45,15 +45,16 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_scan im
     TlsScanResult,
     scan_tls,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import (
-    CertificateReport,
-    X509CheckError,
-    check_certificate,
-)
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.domain import (
     domain_to_ascii,
     is_ip_address,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509CheckError
+
+if TYPE_CHECKING:
+    from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import (
+        CertificateReport,
+    )
 
 # What each of our checks asks of the TLS scan.
 SCAN_CHECKS: Mapping[str, frozenset[str]] = {
@@ -401,6 +402,12 @@ async def _certificate(
 ) -> CertificateReport | None:
     if "certificate" not in options.checks or scan is None or not scan.chain_der:
         return None
+    # Imported here, not before probing: an endpoint that sent no certificate (unreachable,
+    # or a run without this check) never pays for compiling and loading the checks.
+    from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import (
+        check_certificate,
+    )
+
     # Off the event loop: reading a trust store and verifying signatures is blocking work.
     # The check's cost is bounded by construction (MAX_CHAIN_CERTIFICATES); the wait is bounded
     # by the probe's deadline as well, so that no check holds a fleet scan's other probes.

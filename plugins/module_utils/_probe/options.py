@@ -19,9 +19,6 @@ from typing import Any, TypeVar
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.xml_guard import (
     DEFAULT_BYTE_CAP,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import (
-    load_trust_store,
-)
 
 CHECKS = ("features", "versions", "suites", "groups", "certificate")
 
@@ -143,6 +140,11 @@ class ProbeOptions:
     def check_trust_store(self) -> None:
         """Fail on a bad ``ca_path`` before minutes of probing, not after (``X509CheckError``)."""
         if self.ca_path is not None and "certificate" in self.checks:
+            # Imported here: a probe loads the certificate checks only when it needs them.
+            from ansible_collections.xmpp.encryption.plugins.module_utils._x509.check import (
+                load_trust_store,
+            )
+
             load_trust_store(self.ca_path)
 
 

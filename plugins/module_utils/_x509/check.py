@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
     cryptography_problem,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import X509Error
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509.errors import (
+    X509CheckError,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.identity import (
     ReferenceIdentity,
     match_identity,
@@ -75,10 +77,6 @@ TRUST_ERRORS = (
     "bad-signature",
     "invalid-chain",
 )
-
-
-class X509CheckError(X509Error):
-    """A mistake of the caller (bad trust store path, unknown stream), not of the server."""
 
 
 @dataclass(frozen=True)

@@ -10,3 +10,11 @@ from __future__ import annotations
 
 class X509Error(ValueError):
     """Input the certificate code cannot work with."""
+
+
+class X509CheckError(X509Error):
+    """A mistake of the caller (bad trust store path, unknown stream), not of the server.
+
+    Defined here, not in ``check``, so that a prober can catch it without loading the
+    certificate checks before it has a certificate to check.
+    """
