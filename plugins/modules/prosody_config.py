@@ -174,8 +174,7 @@ backup_files:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.config import (
-    load_config,
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.edits import (
     plan_edits,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.files import (
@@ -183,6 +182,9 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.files imp
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     ProsodyConfigError,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree import (
+    load_config,
 )
 
 

@@ -110,12 +110,12 @@ config:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.config import (
-    config_view,
-    load_config,
-)
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     ProsodyConfigError,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree import (
+    config_view,
+    load_config,
 )
 
 

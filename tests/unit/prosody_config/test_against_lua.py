@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from conftest import canonical, copy_sample, lua_reads
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.config import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.edits import plan_edits
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import Assignment
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree import (
     config_view,
     load_config,
-    plan_edits,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import Assignment
 
 SAMPLES = ["debian/prosody.cfg.lua", "multi.cfg.lua", "crlf.cfg.lua", "includes/prosody.cfg.lua"]
 EDITS = [

@@ -9,10 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.config import (
-    load_config,
-    plan_edits,
-)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.edits import plan_edits
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.files import (
     ValidationFailed,
     validate_argv,
@@ -21,6 +18,9 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.files imp
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     ProsodyConfigError,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree import (
+    load_config,
 )
 
 LUAC = shutil.which("luac5.4")
