@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua impor
     SectionHeader,
     Statement,
     parse_chunk,
+    render_string,
 )
 
 DEFAULT_PATH = "/etc/prosody/prosody.cfg.lua"
@@ -70,6 +71,10 @@ class ProsodyConfig:
 
     def host_kind(self, host: str) -> SectionHeader | None:
         return next((h for _path, h in self.headers if h.name == host), None)
+
+    def texts(self) -> dict[str, str]:
+        """Every file read, with the text it held then."""
+        return {path: chunk.text for path, chunk in self.chunks.items()}
 
 
 def read_text(path: str) -> str:
@@ -132,6 +137,56 @@ def load_config(path: str = DEFAULT_PATH, follow_includes: bool = True) -> Proso
     return ProsodyConfig(
         main, chunks, tuple(located), tuple(headers), tuple(includes), tuple(warnings)
     )
+
+
+# --- a copy of the tree for validation -----------------------------------------------------------
+def assembly_files(config: ProsodyConfig, changed: Iterable[str]) -> list[str]:
+    """The files a validation copy of the tree needs: the main file, every changed file and
+    every file that includes one of them, main first."""
+    includers: dict[str, set[str]] = {}
+    for include in config.includes:
+        for target in include.resolved:
+            includers.setdefault(target, set()).add(include.path)
+    needed: set[str] = set()
+    todo = list(changed)
+    while todo:
+        path = todo.pop()
+        if path not in needed:
+            needed.add(path)
+            todo.extend(includers.get(path, ()))
+    return [config.main, *sorted(needed - {config.main})]
+
+
+def point_includes_at(
+    config: ProsodyConfig, path: str, text: str, copies: Mapping[str, str]
+) -> str:
+    """TEXT (new or current text of PATH) with every Include that reads a file in COPIES
+    replaced by Includes of each file it matches, the copies in place of their originals.
+    Each replacement stays on its line, so the validator's line numbers stay right."""
+    reads_a_copy = any(
+        include.path == path and any(target in copies for target in include.resolved)
+        for include in config.includes
+    )
+    if not reads_a_copy:
+        return text  # kept as it is, even a text Lua would refuse: that is for the validator
+    chunk = parse_chunk(text, path)
+    main_dir = os.path.dirname(config.main)
+    out, pos = [], 0
+    for block in chunk.blocks:
+        for statement in block.statements:
+            if not isinstance(statement, IncludeStatement):
+                continue
+            resolved = _resolve_include(main_dir, statement.pattern)
+            if not any(target in copies for target in resolved):
+                continue
+            targets = (copies.get(target, target) for target in resolved)
+            out += [
+                text[pos : statement.start],
+                "; ".join(f"Include {render_string(t)}" for t in targets),
+            ]
+            pos = statement.end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 # --- the parsed view ---------------------------------------------------------------------------
