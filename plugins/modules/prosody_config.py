@@ -95,6 +95,18 @@ options:
         no file is replaced and the module fails with the reason (and the command's output).
       - Not run in check mode.
     type: str
+  redact_secrets:
+    description:
+      - Hide secrets in what the module returns. In RV(changes) and in the diff, the value of
+        every option and table key that holds a secret is replaced by C(<redacted>)
+        (C(component_secret), C(ldap_password), C(turn_external_secret), the C(password) of
+        C(sql) and C(ssl) tables, any name ending in C(_secret), C(_password) or
+        C(_passphrase); the list M(xmpp.encryption.prosody_config_info) documents), and
+        secret values given in O(settings) are masked wherever they appear, as Ansible masks
+        a C(no_log) option.
+      - The files themselves are written with the real values.
+    type: bool
+    default: true
   validate_timeout:
     description:
       - Seconds O(validate) may take.
@@ -212,6 +224,12 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.files imp
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     ProsodyConfigError,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.secrets import (
+    is_secret,
+    redact,
+    redact_text,
+    secret_strings,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree import (
     load_config,
 )
@@ -229,22 +247,38 @@ def main() -> None:
             "keep_backups": {"type": "int", "default": 10},
             "validate": {"type": "str"},
             "validate_timeout": {"type": "int", "default": 300},
+            "redact_secrets": {"type": "bool", "default": True},
         },
         supports_check_mode=True,
     )
     params = module.params
+    hide = params["redact_secrets"]
+    if hide:  # masked in every string returned, the invocation's module_args included
+        module.no_log_values.update(secret_strings(params["settings"]))
     try:
         with config_lock(params["path"]):
             config = load_config(params["path"], params["follow_includes"])
             plan = plan_edits(config, params["host"], params["settings"], params["remove"])
+            changes = [c.as_dict() for c in plan.changes]
+            if hide:
+                for change in changes:
+                    secret = is_secret(change["option"])
+                    change["old"] = redact(change["old"], secret and change["old"] is not None)
+                    change["new"] = redact(change["new"], secret and change["new"] is not None)
             result: dict[str, object] = {
                 "changed": plan.changed,
-                "changes": [c.as_dict() for c in plan.changes],
+                "changes": changes,
                 "files": list(plan.after),
             }
             if module._diff:
+                shown = redact_text if hide else (lambda text, _path: text)
                 result["diff"] = [
-                    {"before_header": f, "after_header": f, "before": plan.before[f], "after": t}
+                    {
+                        "before_header": f,
+                        "after_header": f,
+                        "before": shown(plan.before[f], f),
+                        "after": shown(t, f),
+                    }
                     for f, t in plan.after.items()
                 ]
             if plan.changed and not module.check_mode:

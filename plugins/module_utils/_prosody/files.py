@@ -173,7 +173,9 @@ def _run_validator(
         reason = f"did not finish within {timeout:g} s"
     except OSError as exc:
         missing = exc.errno == errno.ENOENT
-        reason = f"cannot be run: {argv[0]} is not installed" if missing else f"cannot be run: {exc}"
+        reason = (
+            f"cannot be run: {argv[0]} is not installed" if missing else f"cannot be run: {exc}"
+        )
     raise ProsodyConfigError(main, None, f"the validator '{command}' {reason}; nothing was changed")
 
 

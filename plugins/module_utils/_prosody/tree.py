@@ -29,6 +29,12 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua impor
     parse_chunk,
     render_string,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.secrets import (
+    REDACTED,
+    is_secret,
+    mentions_secret,
+    redact,
+)
 
 DEFAULT_PATH = "/etc/prosody/prosody.cfg.lua"
 
@@ -201,11 +207,13 @@ def plain(value: Any) -> Any:
     return value
 
 
-def config_view(config: ProsodyConfig) -> dict[str, Any]:
+def config_view(config: ProsodyConfig, redact_secrets: bool = True) -> dict[str, Any]:
     """Options per section as Prosody would end up with them (the last assignment wins).
 
     Values that are not literals (``FileContents(...)``, ``"a" .. "b"``, references) are not
     evaluated: they are listed under ``expressions`` with their Lua source instead.
+    With ``redact_secrets``, secrets (``secrets.py``) are replaced, and so is the whole source
+    of an expression that sets one.
     """
 
     def section() -> dict[str, Any]:
@@ -231,11 +239,14 @@ def config_view(config: ProsodyConfig) -> dict[str, Any]:
         name = item.statement.name
         target["options"].pop(name, None)
         target["expressions"].pop(name, None)
+        secret = redact_secrets and is_secret(name)
         if value.literal:
-            target["options"][name] = plain(value.value)
+            shown = plain(value.value)
+            target["options"][name] = redact(shown, secret) if redact_secrets else shown
         else:
-            text = config.chunks[item.path].text
-            target["expressions"][name] = plain(text[value.start : value.end])
+            source = plain(config.chunks[item.path].text[value.start : value.end])
+            hide = secret or (redact_secrets and mentions_secret(source))
+            target["expressions"][name] = REDACTED if hide else source
 
     def strip(entry: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in entry.items() if k != "kind"}
