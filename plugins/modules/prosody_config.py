@@ -56,6 +56,21 @@ options:
     type: list
     elements: str
     default: []
+  restore:
+    description:
+      - Put files back from backups instead of editing options, as a mapping from file to its
+        backup (the RV(backup_files) of an earlier run). Each file keeps its mode, owner and
+        group; the restored configuration is validated with O(validate) before any file is
+        replaced, under the same lock.
+      - Not with O(settings) or O(remove).
+    type: dict
+    default: {}
+  expect_sha256:
+    description:
+      - With O(restore), the SHA-256 each file must still have (what the earlier run wrote).
+        When a file holds anything else, the module fails naming it and restores nothing.
+    type: dict
+    default: {}
   follow_includes:
     description:
       - Also read the files named by C(Include) lines (relative to the main file's directory,
@@ -182,7 +197,8 @@ changes:
       description: The value after; null when the option was removed.
       type: raw
     action:
-      description: C(set), C(add) or C(remove).
+      description: C(set), C(add) or C(remove); C(restore) for a file put back by O(restore)
+        (its C(section) is C(file) and C(option) C(*)).
       type: str
   sample:
     - file: /etc/prosody/prosody.cfg.lua
@@ -201,6 +217,10 @@ backup_file:
     included file.
   returned: when O(backup=true) and something changed
   type: str
+sha256:
+  description: The SHA-256 of every file that changed, as written (for O(expect_sha256) later).
+  returned: when something changed, outside check mode
+  type: dict
 backup_files:
   description: Every backup made, as a mapping from file to backup.
   returned: when O(backup=true) and something changed
@@ -216,6 +236,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.edits import (
     plan_edits,
+    plan_restore,
+    sha256_of,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.files import (
     config_lock,
@@ -242,6 +264,8 @@ def main() -> None:
             "host": {"type": "str"},
             "settings": {"type": "dict", "default": {}},
             "remove": {"type": "list", "elements": "str", "default": []},
+            "restore": {"type": "dict", "default": {}},
+            "expect_sha256": {"type": "dict", "default": {}},
             "follow_includes": {"type": "bool", "default": True},
             "backup": {"type": "bool", "default": False},
             "keep_backups": {"type": "int", "default": 10},
@@ -252,13 +276,18 @@ def main() -> None:
         supports_check_mode=True,
     )
     params = module.params
+    if params["restore"] and (params["settings"] or params["remove"]):
+        module.fail_json(msg="restore cannot be combined with settings or remove")
     hide = params["redact_secrets"]
     if hide:  # masked in every string returned, the invocation's module_args included
         module.no_log_values.update(secret_strings(params["settings"]))
     try:
         with config_lock(params["path"]):
             config = load_config(params["path"], params["follow_includes"])
-            plan = plan_edits(config, params["host"], params["settings"], params["remove"])
+            if params["restore"]:
+                plan = plan_restore(config, params["restore"], params["expect_sha256"])
+            else:
+                plan = plan_edits(config, params["host"], params["settings"], params["remove"])
             changes = [c.as_dict() for c in plan.changes]
             if hide:
                 for change in changes:
@@ -294,6 +323,7 @@ def main() -> None:
                     result["backup_files"] = dict(written.backups)
                     main_backup = written.backups.get(config.main)
                     result["backup_file"] = main_backup or next(iter(written.backups.values()))
+                result["sha256"] = {f: sha256_of(t) for f, t in plan.after.items()}
                 if written.pruned:
                     result["pruned_backups"] = list(written.pruned)
     except ProsodyConfigError as exc:  # validation failures too: they carry rc and output

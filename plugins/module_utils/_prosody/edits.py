@@ -7,6 +7,8 @@ Everything else in every file stays byte for byte as it was. Nothing here writes
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree impo
     Located,
     ProsodyConfig,
     plain,
+    read_text,
 )
 
 _WRAP_AT = 100  # a table longer than this on its line is written one item per line
@@ -42,7 +45,7 @@ class Change:
     option: str
     old: Any
     new: Any
-    action: str  # "set", "add" or "remove"
+    action: str  # "set", "add", "remove", or "restore" (a whole file put back from a backup)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -337,3 +340,43 @@ def plan_edits(
 
 _RESERVED = KEYWORDS | {"VirtualHost", "virtualhost", "Host", "host", "Component", "component"}
 _RESERVED |= {"Include", "include"}
+
+
+def sha256_of(text: str) -> str:
+    """The SHA-256 of a file's bytes as read (the text keeps undecodable bytes as they were)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def plan_restore(
+    config: ProsodyConfig, backups: Mapping[str, str], expected: Mapping[str, str]
+) -> Plan:
+    """Put each file of BACKUPS (file -> backup) back as its backup holds it; refuse, naming
+    the files, when a file of EXPECTED (file -> SHA-256) no longer holds what was written."""
+    texts = config.texts()
+    # Backups are recorded under the real path of their file (a symlinked config included).
+    known = {os.path.realpath(f): f for f in texts}
+    unknown = sorted(f for f in [*backups, *expected] if os.path.realpath(f) not in known)
+    if unknown:
+        raise ProsodyConfigError(
+            config.main, None, f"not part of this configuration: {', '.join(unknown)}"
+        )
+    changed = sorted(
+        f
+        for f, digest in expected.items()
+        if sha256_of(texts[known[os.path.realpath(f)]]) != digest
+    )
+    if changed:
+        raise ProsodyConfigError(
+            changed[0],
+            None,
+            f"changed since it was written ({', '.join(changed)}); nothing was restored",
+        )
+    after: dict[str, str] = {}
+    for file, backup in backups.items():
+        path = known[os.path.realpath(file)]
+        text = read_text(backup)
+        if text != texts[path]:
+            after[path] = text
+    before = {f: texts[f] for f in after}
+    changes = tuple(Change(f, "file", "*", None, None, "restore") for f in after)
+    return Plan(changes, before, after)

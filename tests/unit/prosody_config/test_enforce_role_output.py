@@ -132,3 +132,22 @@ def test_enforce_at_vvv_diff_prints_no_secret(tmp_path: Path) -> None:
     assert 'ssl = { password = "keypass-5" }' in written  # the protocol override is gone
     assert "--- before" in output  # the diff was shown, with the secrets hidden
     assert [s for s in SECRETS if s in output] == []
+
+
+def test_undo_refuses_a_file_changed_since_enforcement_unless_forced(tmp_path: Path) -> None:
+    config = prepare(tmp_path)
+    assert run_role(tmp_path).returncode == 0
+    edited = config.read_text() + "-- an operator's later edit\n"
+    config.write_text(edited)
+    refused = run_role(tmp_path, enforce_undo=True)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0
+    assert "changed since it was written" in output
+    assert "enforce_undo_force=true" in output
+    assert config.read_text() == edited  # nothing restored, no reload
+    assert "config file reloaded" not in output
+    forced = run_role(tmp_path, enforce_undo=True, enforce_undo_force=True)
+    output = forced.stdout + forced.stderr
+    assert forced.returncode == 0, output[-3000:]
+    assert config.read_text() == CONFIG
+    assert [s for s in SECRETS if s in output] == []
