@@ -38,7 +38,7 @@ ssl = { certificate = "/etc/prosody/certs/example.org.crt", password = "keypass-
 VirtualHost "example.org"
 
 Component "gateway.example.org"
-	component_secret = "compsecret-1"
+\tcomponent_secret = "compsecret-1"
 """
 
 
