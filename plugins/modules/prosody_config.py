@@ -58,6 +58,21 @@ options:
     type: list
     elements: str
     default: []
+  restore:
+    description:
+      - Put files back from backups instead of editing options, as a mapping from file to its
+        backup (the RV(backup_files) of an earlier run). Each file keeps its mode, owner and
+        group; the restored configuration is validated with O(validate) before any file is
+        replaced, under the same lock.
+      - Not with O(settings) or O(remove).
+    type: dict
+    default: {}
+  expect_sha256:
+    description:
+      - With O(restore), the SHA-256 each file must still have (what the earlier run wrote).
+        When a file holds anything else, the module fails naming it and restores nothing.
+    type: dict
+    default: {}
   follow_includes:
     description:
       - Also read the files named by C(Include) lines (relative to the main file's directory,
@@ -68,25 +83,60 @@ options:
     default: true
   backup:
     description:
-      - Copy every file that changes to C(FILE.PID.DATE@TIME~) before replacing it.
+      - Copy every file that changes to C(FILE.PID.DATE@TIME~) before replacing it. The copy
+        is created readable by its owner only and given the original's mode, owner and group
+        once complete; a copy that cannot be completed (a full disk) is removed and nothing
+        is changed.
     type: bool
     default: false
+  keep_backups:
+    description:
+      - After a backup, keep only this many backups of each changed file (the newest), and
+        delete older ones. Backups are recognised by their name, C(FILE.PID.DATE@TIME~), which
+        is also how Ansible's own C(backup) option names them.
+      - V(0) keeps every backup.
+    type: int
+    default: 10
   validate:
     description:
-      - A command run against each changed file's candidate before it replaces the real file,
-        with C(%s) standing for the candidate's path. The candidate sits in the same
-        directory as the file it replaces and keeps a C(.lua) suffix
-        (C(.NAME.xmpp-encryption-XXXXXXXX.lua)), so C(prosodyctl --config %s check config),
-        which picks its parser from the extension, checks it directly. Its leading dot
-        keeps it out of wildcard C(Include)s. It is removed when validation fails.
+      - A command run once, before any file is replaced, on the configuration as Prosody
+        will read it, with C(%s) standing for a copy of the main file. That copy, and a copy
+        of every changed file and of every file that includes one, sit beside their originals
+        with a C(.lua) suffix (C(.NAME.xmpp-encryption-XXXXXXXX.lua)), and their C(Include)
+        lines point at the copies. So C(prosodyctl --config %s check config), which picks its
+        parser from the extension, checks the main file and every changed include together;
+        an included file is never checked on its own. Their leading dot keeps them out of
+        wildcard C(Include)s. They are removed when the command ends.
       - The command is split like a shell would but run without one.
-      - If the command fails for any file, no file is replaced and the module fails with
-        the command's output.
+      - If the command fails, cannot be run or does not finish within O(validate_timeout),
+        no file is replaced and the module fails with the reason (and the command's output).
       - Not run in check mode.
     type: str
+  redact_secrets:
+    description:
+      - Hide secrets in what the module returns. In RV(changes) and in the diff, the value of
+        every option and table key that holds a secret is replaced by C(<redacted>)
+        (C(component_secret), C(ldap_password), C(turn_external_secret), the C(password) of
+        C(sql) and C(ssl) tables, any name ending in C(_secret), C(_password) or
+        C(_passphrase); the list M(xmpp.encryption.prosody_config_info) documents), and
+        secret values given in O(settings) are masked wherever they appear, as Ansible masks
+        a C(no_log) option.
+      - The files themselves are written with the real values.
+    type: bool
+    default: true
+  validate_timeout:
+    description:
+      - Seconds O(validate) may take.
+    type: int
+    default: 300
 notes:
   - A changed file keeps its mode, owner and group; it is replaced by an atomic rename. A
     symbolic link to the configuration stays a link and its target is replaced.
+  - From the read to the write the module holds a lock on the main file's directory (an
+    C(flock), so no lock file is left), waiting at most 120 seconds for another run. Before
+    any file is replaced, every file read is compared with what was read; when one has
+    changed (an edit by hand, or a run planned from an older read) the module fails naming
+    that file and changes nothing.
   - Inline option tables after a host line (C(VirtualHost "x" { ... })) and function
     definitions are not supported; such a file is refused.
 attributes:
@@ -149,7 +199,8 @@ changes:
       description: The value after; null when the option was removed.
       type: raw
     action:
-      description: C(set), C(add) or C(remove).
+      description: C(set), C(add) or C(remove); C(restore) for a file put back by O(restore)
+        (its C(section) is C(file) and C(option) C(*)).
       type: str
   sample:
     - file: /etc/prosody/prosody.cfg.lua
@@ -168,23 +219,43 @@ backup_file:
     included file.
   returned: when O(backup=true) and something changed
   type: str
+sha256:
+  description: The SHA-256 of every file that changed, as written (for O(expect_sha256) later).
+  returned: when something changed, outside check mode
+  type: dict
 backup_files:
   description: Every backup made, as a mapping from file to backup.
   returned: when O(backup=true) and something changed
   type: dict
+pruned_backups:
+  description: Older backups deleted to keep O(keep_backups) of each file.
+  returned: when some were deleted
+  type: list
+  elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.config import (
-    load_config,
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.edits import (
     plan_edits,
+    plan_restore,
+    sha256_of,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.files import (
+    config_lock,
     write_files,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     ProsodyConfigError,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.secrets import (
+    is_secret,
+    redact,
+    redact_text,
+    secret_strings,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree import (
+    load_config,
 )
 
 
@@ -195,32 +266,68 @@ def main() -> None:
             "host": {"type": "str"},
             "settings": {"type": "dict", "default": {}},
             "remove": {"type": "list", "elements": "str", "default": []},
+            "restore": {"type": "dict", "default": {}},
+            "expect_sha256": {"type": "dict", "default": {}},
             "follow_includes": {"type": "bool", "default": True},
             "backup": {"type": "bool", "default": False},
+            "keep_backups": {"type": "int", "default": 10},
             "validate": {"type": "str"},
+            "validate_timeout": {"type": "int", "default": 300},
+            "redact_secrets": {"type": "bool", "default": True},
         },
         supports_check_mode=True,
     )
     params = module.params
+    if params["restore"] and (params["settings"] or params["remove"]):
+        module.fail_json(msg="restore cannot be combined with settings or remove")
+    hide = params["redact_secrets"]
+    if hide:  # masked in every string returned, the invocation's module_args included
+        module.no_log_values.update(secret_strings(params["settings"]))
     try:
-        config = load_config(params["path"], params["follow_includes"])
-        plan = plan_edits(config, params["host"], params["settings"], params["remove"])
-        result: dict[str, object] = {
-            "changed": plan.changed,
-            "changes": [c.as_dict() for c in plan.changes],
-            "files": list(plan.after),
-        }
-        if module._diff:
-            result["diff"] = [
-                {"before_header": f, "after_header": f, "before": plan.before[f], "after": text}
-                for f, text in plan.after.items()
-            ]
-        if plan.changed and not module.check_mode:
-            written = write_files(plan.after, params["backup"], params["validate"])
-            if written.backups:
-                result["backup_files"] = dict(written.backups)
-                main_backup = written.backups.get(config.main)
-                result["backup_file"] = main_backup or next(iter(written.backups.values()))
+        with config_lock(params["path"]):
+            config = load_config(params["path"], params["follow_includes"])
+            if params["restore"]:
+                plan = plan_restore(config, params["restore"], params["expect_sha256"])
+            else:
+                plan = plan_edits(config, params["host"], params["settings"], params["remove"])
+            changes = [c.as_dict() for c in plan.changes]
+            if hide:
+                for change in changes:
+                    secret = is_secret(change["option"])
+                    change["old"] = redact(change["old"], secret and change["old"] is not None)
+                    change["new"] = redact(change["new"], secret and change["new"] is not None)
+            result: dict[str, object] = {
+                "changed": plan.changed,
+                "changes": changes,
+                "files": list(plan.after),
+            }
+            if module._diff:
+                shown = redact_text if hide else (lambda text, _path: text)
+                result["diff"] = [
+                    {
+                        "before_header": f,
+                        "after_header": f,
+                        "before": shown(plan.before[f], f),
+                        "after": shown(t, f),
+                    }
+                    for f, t in plan.after.items()
+                ]
+            if plan.changed and not module.check_mode:
+                written = write_files(
+                    config,
+                    plan.after,
+                    backup=params["backup"],
+                    validate=params["validate"],
+                    keep_backups=params["keep_backups"],
+                    timeout=params["validate_timeout"],
+                )
+                if written.backups:
+                    result["backup_files"] = dict(written.backups)
+                    main_backup = written.backups.get(config.main)
+                    result["backup_file"] = main_backup or next(iter(written.backups.values()))
+                result["sha256"] = {f: sha256_of(t) for f, t in plan.after.items()}
+                if written.pruned:
+                    result["pruned_backups"] = list(written.pruned)
     except ProsodyConfigError as exc:  # validation failures too: they carry rc and output
         module.fail_json(msg=str(exc), **exc.details())
     module.exit_json(**result)

@@ -37,6 +37,17 @@ options:
         globs allowed.
     type: bool
     default: true
+  redact_secrets:
+    description:
+      - Replace the value of every option and table key that holds a secret by
+        C(<redacted>) - C(component_secret), C(dialback_secret), C(ldap_password),
+        C(turn_external_secret), the C(password) of C(sql) and C(ssl) tables, the C(secret)
+        of C(external_services) entries, and any name ending in C(_secret), C(_password) or
+        C(_passphrase). An expression that sets one is replaced as a whole.
+      - Set V(false) only on a task with C(no_log), when the values are needed to write
+        them back (as the enforce role does).
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""
@@ -108,12 +119,12 @@ config:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.config import (
-    config_view,
-    load_config,
-)
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     ProsodyConfigError,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree import (
+    config_view,
+    load_config,
 )
 
 
@@ -122,6 +133,7 @@ def main() -> None:
         argument_spec={
             "path": {"type": "path", "default": "/etc/prosody/prosody.cfg.lua"},
             "follow_includes": {"type": "bool", "default": True},
+            "redact_secrets": {"type": "bool", "default": True},
         },
         supports_check_mode=True,
     )
@@ -129,7 +141,8 @@ def main() -> None:
         config = load_config(module.params["path"], module.params["follow_includes"])
     except ProsodyConfigError as exc:
         module.fail_json(msg=str(exc), **exc.details())
-    module.exit_json(changed=False, config=config_view(config))
+    view = config_view(config, module.params["redact_secrets"])
+    module.exit_json(changed=False, config=view)
 
 
 if __name__ == "__main__":

@@ -610,7 +610,8 @@ def lua_equal(left: Any, right: Any) -> bool:
     return type(left) is type(right) and left == right
 
 
-_QUOTE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0"}
+# No short \0 for NUL: followed by a digit it would read as another decimal escape (\01).
+_QUOTE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def render_string(value: str) -> str:

@@ -131,12 +131,24 @@ def shell_command(kind: str, columns: Sequence[str]) -> str:
     return f'{kind}:show(nil, "{" ".join(columns)}")'
 
 
-def _cells(line: str) -> list[str]:
-    return [cell.strip() for cell in line.split(SEPARATOR)]
+def _cells(line: str, columns: Sequence[str] = (), free: str | None = None) -> list[str]:
+    """The cells of a row; the ``free`` column takes every separator beyond the others'."""
+    if free is None or line.count(SEPARATOR) < len(columns):
+        return [cell.strip() for cell in line.split(SEPARATOR)]
+    at = columns.index(free)
+    head = line.split(SEPARATOR, at)
+    tail = head.pop().rsplit(SEPARATOR, len(columns) - at - 1)
+    return [cell.strip() for cell in [*head, *tail]]
 
 
-def parse_table(output: str, columns: Sequence[str]) -> list[dict[str, str]]:
-    """Rows of a ``show`` table as column id -> cell text; raises on a failed command."""
+def parse_table(
+    output: str, columns: Sequence[str], free: str | None = None
+) -> list[dict[str, str]]:
+    """Rows of a ``show`` table as column id -> cell text; raises on a failed command.
+
+    ``free``: the one column whose text comes from a client (a JID's resource) and may hold
+    the separator itself.
+    """
     titles = [TITLES[c] for c in columns]
     lines = output.splitlines()
     start = None
@@ -156,7 +168,7 @@ def parse_table(output: str, columns: Sequence[str]) -> list[dict[str, str]]:
     for line in lines[start:]:
         if not line.strip() or line.startswith("OK:") or line.startswith("#"):
             continue
-        cells = _cells(line)
+        cells = _cells(line, columns, free)
         if len(cells) != len(columns):
             raise ProsodyShellError(
                 f"a session row has {len(cells)} cells, not {len(columns)}: {line!r}"
@@ -197,7 +209,7 @@ def parse_s2s(output: str) -> tuple[S2SSession, ...]:
 def parse_c2s(output: str) -> tuple[C2SSession, ...]:
     return tuple(
         C2SSession(id=row["id"], jid=row["jid"], security=row["secure"], truncated=_cut(row["jid"]))
-        for row in parse_table(output, C2S_COLUMNS)
+        for row in parse_table(output, C2S_COLUMNS, free="jid")
     )
 
 

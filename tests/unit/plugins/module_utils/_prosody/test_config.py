@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.config import (
-    config_view,
-    load_config,
-    plan_edits,
-)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.edits import plan_edits
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     ProsodyConfigError,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree import (
+    config_view,
+    load_config,
 )
 
 ENFORCE = {

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.config import (
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.edits import plan_edits
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
+    Assignment,
+    render_value,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree import (
     config_view,
     load_config,
-    plan_edits,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import Assignment
 
 from .conftest import canonical, copy_sample, lua_reads
 
@@ -123,3 +126,11 @@ def unedited_copy(sample: str, directory: Path) -> Path:
     top, *rest = sample.split("/", 1)
     copied = copy_sample(top, directory)
     return copied / rest[0] if rest else copied
+
+
+def test_lua_reads_a_rendered_nul_before_a_digit_as_nul(tmp_path: Path) -> None:
+    # "\\0" then "1" would be the decimal escape \\01: one byte 0x01 instead of two.
+    value = "a\x001\x0012b"
+    sample = tmp_path / "nul.cfg.lua"
+    sample.write_text(f"x = {render_value(value)}\n")
+    assert lua_reads(sample) == {("*", "x"): canonical(value)}

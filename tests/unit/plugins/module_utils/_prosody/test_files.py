@@ -9,10 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.config import (
-    load_config,
-    plan_edits,
-)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.edits import plan_edits
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.files import (
     ValidationFailed,
     validate_argv,
@@ -21,6 +18,9 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.files imp
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     ProsodyConfigError,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree import (
+    load_config,
 )
 
 LUAC = shutil.which("luac5.4")
@@ -32,15 +32,16 @@ def plan_for(main: Path):
         "s2s_secure_auth": True,
         "c2s_require_encryption": False,
     }
-    return plan_edits(load_config(str(main)), None, settings)
+    config = load_config(str(main))
+    return config, plan_edits(config, None, settings)
 
 
 def test_backup_and_mode_kept(fixture_copy) -> None:
     main = fixture_copy("debian") / "prosody.cfg.lua"
     os.chmod(main, 0o640)
     original = main.read_bytes()
-    plan = plan_for(main)
-    result = write_files(plan.after, backup=True)
+    config, plan = plan_for(main)
+    result = write_files(config, plan.after, backup=True)
     backup = Path(result.backups[str(main)])
     assert backup.parent == main.parent
     assert backup.name.startswith("prosody.cfg.lua.")
@@ -55,7 +56,8 @@ def test_owner_and_group_kept(fixture_copy) -> None:
     assert os.geteuid() == 0, "the tests run as root here and in CI; chown needs it"
     main = fixture_copy("debian") / "prosody.cfg.lua"
     os.chown(main, 65534, 65534)
-    write_files(plan_for(main).after)
+    config, plan = plan_for(main)
+    write_files(config, plan.after)
     assert (main.stat().st_uid, main.stat().st_gid) == (65534, 65534)
 
 
@@ -63,7 +65,8 @@ def test_symlinked_config_stays_a_link(fixture_copy, tmp_path: Path) -> None:
     real = fixture_copy("multi.cfg.lua")
     link = tmp_path / "prosody.cfg.lua"
     link.symlink_to(real)
-    write_files(plan_edits(load_config(str(link)), None, {"a": 1}).after)
+    config = load_config(str(link))
+    write_files(config, plan_edits(config, None, {"a": 1}).after)
     assert link.is_symlink()
     assert real.read_text().count("\na = 1\n") == 1
 
@@ -71,22 +74,23 @@ def test_symlinked_config_stays_a_link(fixture_copy, tmp_path: Path) -> None:
 def test_validation_failure_leaves_every_file_untouched(fixture_copy) -> None:
     root = fixture_copy("includes")
     main = root / "prosody.cfg.lua"
+    config = load_config(str(main))
     plan = plan_edits(
-        load_config(str(main)),
-        None,
-        {"s2s_require_encryption": True, "s2s_secure_auth": True, "x": 1},
+        config, None, {"s2s_require_encryption": True, "s2s_secure_auth": True, "x": 1}
     )
     assert len(plan.after) == 3
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     seen: list[str] = []
 
     def refuse_tls(argv):
+        # The validator reads the assembled tree: it finds the new TLS file through main's copy.
         seen.append(argv[-1])
-        failing = "tls.cfg.lua" in argv[-1]
+        read = load_config(argv[-1])
+        failing = any(Path(f).name.startswith(".tls.cfg.lua.") for f in read.chunks)
         return (2, "", "bad TLS policy") if failing else (0, "ok", "")
 
     with pytest.raises(ValidationFailed) as caught:
-        write_files(plan.after, backup=True, validate="check --file %s", runner=refuse_tls)
+        write_files(config, plan.after, backup=True, validate="check --file %s", runner=refuse_tls)
     assert caught.value.rc == 2
     assert "bad TLS policy" in str(caught.value)
     after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
@@ -97,13 +101,14 @@ def test_validation_failure_leaves_every_file_untouched(fixture_copy) -> None:
 def test_real_validator_accepts_good_and_refuses_bad(fixture_copy) -> None:
     assert LUAC, "luac5.4 is missing: scripts/host-deps.sh must install the lua5.4 package"
     main = fixture_copy("multi.cfg.lua")
-    plan = plan_edits(load_config(str(main)), None, {"c2s_require_encryption": True})
-    write_files(plan.after, validate=f"{LUAC} -p %s")
+    config = load_config(str(main))
+    plan = plan_edits(config, None, {"c2s_require_encryption": True})
+    write_files(config, plan.after, validate=f"{LUAC} -p %s")
     assert "c2s_require_encryption=true;" in main.read_text()
     broken = {str(main): main.read_text() + "\nssl = {\n"}
     before = main.read_bytes()
     with pytest.raises(ValidationFailed, match="expected"):
-        write_files(broken, validate=f"{LUAC} -p %s")
+        write_files(load_config(str(main)), broken, validate=f"{LUAC} -p %s")
     assert main.read_bytes() == before
 
 
@@ -121,31 +126,42 @@ def test_validate_needs_placeholder() -> None:
 
 def test_candidates_keep_a_lua_suffix_beside_their_file(fixture_copy) -> None:
     # Prosody picks its parser from the extension: "prosodyctl --config %s check config"
-    # works on the candidate itself only when the name ends in .lua.
+    # works on the copy of the main file only when the name ends in .lua; so do the copies
+    # of the changed includes it reads.
     root = fixture_copy("includes")
     os.chmod(root / "extra" / "tls.cfg.lua", 0o640)
+    config = load_config(str(root / "prosody.cfg.lua"))
     plan = plan_edits(
-        load_config(str(root / "prosody.cfg.lua")),
-        None,
-        {"s2s_require_encryption": True, "s2s_secure_auth": True, "x": 1},
+        config, None, {"s2s_require_encryption": True, "s2s_secure_auth": True, "x": 1}
     )
     seen: dict[str, Path] = {}
 
     def check(argv):
         assert argv[:2] == ["prosodyctl", "--config"]
         assert argv[3:] == ["check", "config"]
-        candidate = Path(argv[2])
-        assert candidate.is_file()
-        real = next(Path(p) for p in plan.after if candidate.name.startswith(f".{Path(p).name}."))
-        seen[str(real)] = candidate
-        assert candidate.parent == real.parent
-        assert candidate.name.startswith(f".{real.name}.xmpp-encryption-")
-        assert candidate.suffix == ".lua"
-        assert candidate.stat().st_mode == real.stat().st_mode
-        assert candidate.read_text() == plan.after[str(real)]
+        for candidate in map(Path, load_config(argv[2]).chunks):
+            real = next(
+                (Path(p) for p in plan.after if candidate.name.startswith(f".{Path(p).name}.")),
+                None,
+            )
+            if real is None:
+                continue  # an unchanged file, read in place
+            seen[str(real)] = candidate
+            assert candidate.is_file()
+            assert candidate.parent == real.parent
+            assert candidate.name.startswith(f".{real.name}.xmpp-encryption-")
+            assert candidate.suffix == ".lua"
+            assert candidate.stat().st_mode == real.stat().st_mode
+            text, expected = candidate.read_text(), plan.after[str(real)]
+            if real == root / "prosody.cfg.lua":  # its Include lines name the copies
+                text, expected = (
+                    [line for line in t.splitlines() if not line.startswith("Include ")]
+                    for t in (text, expected)
+                )
+            assert text == expected
         return 0, "", ""
 
-    write_files(plan.after, validate="prosodyctl --config %s check config", runner=check)
+    write_files(config, plan.after, validate="prosodyctl --config %s check config", runner=check)
     assert sorted(seen) == sorted(plan.after)
     assert not list(root.rglob(".*xmpp-encryption-*"))
 
@@ -157,25 +173,32 @@ def test_a_candidate_is_never_included_by_a_wildcard(tmp_path: Path) -> None:
     main = tmp_path / "prosody.cfg.lua"
     main.write_text('Include "conf.d/*.lua"\n')
     (tmp_path / "conf.d" / "a.lua").write_text("a = 1\n")
-    plan = plan_edits(load_config(str(main)), None, {"a": 2})
+    config = load_config(str(main))
+    plan = plan_edits(config, None, {"a": 2})
     assert list(plan.after) == [str(tmp_path / "conf.d" / "a.lua")]
 
     def check(argv):
-        candidate = Path(argv[-1])
-        assert candidate.parent == tmp_path / "conf.d"
-        assert candidate.suffix == ".lua"
-        assert candidate.name not in {Path(f).name for f in load_config(str(main)).chunks}
+        main_copy = Path(argv[-1])
+        assert main_copy.parent == tmp_path
+        assert main_copy.suffix == ".lua"
+        copies = [Path(f) for f in load_config(str(main_copy)).chunks][1:]
+        assert [c.parent for c in copies] == [tmp_path / "conf.d"]
+        assert all(
+            c.name not in {Path(f).name for f in load_config(str(main)).chunks} for c in copies
+        )
         return 0, "", ""
 
-    write_files(plan.after, validate="check %s", runner=check)
+    write_files(config, plan.after, validate="check %s", runner=check)
     assert (tmp_path / "conf.d" / "a.lua").read_text() == "a = 2\n"
     assert sorted(p.name for p in (tmp_path / "conf.d").iterdir()) == ["a.lua"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["conf.d", "prosody.cfg.lua"]
 
 
 def test_a_refused_candidate_is_removed(fixture_copy) -> None:
     main = fixture_copy("multi.cfg.lua")
     before = sorted(p.name for p in main.parent.iterdir())
-    plan = plan_edits(load_config(str(main)), None, {"c2s_require_encryption": True})
+    config = load_config(str(main))
+    plan = plan_edits(config, None, {"c2s_require_encryption": True})
     candidates: list[Path] = []
 
     def refuse(argv):
@@ -183,7 +206,9 @@ def test_a_refused_candidate_is_removed(fixture_copy) -> None:
         return 1, "", "no"
 
     with pytest.raises(ValidationFailed):
-        write_files(plan.after, validate="prosodyctl --config %s check config", runner=refuse)
+        write_files(
+            config, plan.after, validate="prosodyctl --config %s check config", runner=refuse
+        )
     assert [c.suffix for c in candidates] == [".lua"]
     assert not candidates[0].exists()
     assert sorted(p.name for p in main.parent.iterdir()) == before

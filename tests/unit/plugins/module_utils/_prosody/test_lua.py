@@ -124,6 +124,7 @@ def test_refusals_name_the_line(text: str, line: int, message: str) -> None:
         2.5,
         "plain",
         'quote " back \\ newline \n tab \t bell \a nul \0 dashes -- ]] end',
+        "nul then a digit \x001 and \x00" + "9",
         "caf\u00e9",
         [],
         {},

@@ -65,6 +65,23 @@ def test_real_c2s_output_with_a_plaintext_session() -> None:
     assert not session.encrypted
 
 
+def test_a_resource_holding_the_cell_separator_stays_one_jid() -> None:
+    # A client picks its own resource; " | " in it must not shift the columns.
+    header = format_row(tuple(TITLES[c] for c in C2S_COLUMNS), C2S_WIDTHS)
+    rows = [
+        format_row(("c2s1", "alice@a.lab.test/phone | home", "insecure"), C2S_WIDTHS),
+        format_row(("c2s2", "bob@a.lab.test/ | | ", "TLSv1.3"), C2S_WIDTHS),
+    ]
+    text = "\n".join([header, *rows, "OK: 2 c2s sessions shown", ""])
+    first, second = parse_c2s(text)
+    assert (first.id, first.jid, first.security) == (
+        "c2s1",
+        "alice@a.lab.test/phone | home",
+        "insecure",
+    )
+    assert (second.id, second.jid, second.security) == ("c2s2", "bob@a.lab.test/ | |", "TLSv1.3")
+
+
 def test_impact_lists_each_remote_once_and_sorted() -> None:
     text = s2s_table(
         ("s2sin1", "a.example", "<--", "zeta.example", "insecure", "Unknown", "", "Completed"),

@@ -1,19 +1,13 @@
-"""Prosody's configuration as a set of files: read it, plan edits, and the parsed view.
-
-Sections follow Prosody's own rules: a file starts in the global section, every
-``VirtualHost``/``Component`` line opens that host's section until the next one, and an
-``Include``d file is read at the point of its ``Include`` line, starting global again.
-Relative includes are resolved from the main file's directory; a glob may match many files
-(read in sorted order, dot files skipped, as Prosody does).
+"""Plan edits on Prosody's configuration tree: the new text of every file that changes.
 
 Edits are spans in the original text: a value is replaced where it stands, a new option is
 inserted after the last statement of its section, a removed option takes its line with it.
-Everything else in every file stays byte for byte as it was.
+Everything else in every file stays byte for byte as it was. Nothing here writes a file.
 """
 
 from __future__ import annotations
 
-import glob
+import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -28,56 +22,20 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua impor
     Expr,
     IncludeStatement,
     ProsodyConfigError,
-    SectionHeader,
     Statement,
     lua_equal,
     parse_chunk,
     render_table_lines,
     render_value,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree import (
+    Located,
+    ProsodyConfig,
+    plain,
+    read_text,
+)
 
-DEFAULT_PATH = "/etc/prosody/prosody.cfg.lua"
 _WRAP_AT = 100  # a table longer than this on its line is written one item per line
-
-
-@dataclass(frozen=True)
-class Located:
-    """A statement with the file it is in and the section (None: global) it belongs to."""
-
-    path: str
-    host: str | None
-    block: Block
-    statement: Statement
-
-
-@dataclass(frozen=True)
-class IncludeInfo:
-    path: str
-    line: int
-    pattern: str
-    resolved: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ProsodyConfig:
-    main: str
-    chunks: Mapping[str, Chunk]  # every file read, in the order first read
-    located: tuple[Located, ...]  # every statement, in the order Prosody evaluates them
-    headers: tuple[tuple[str, SectionHeader], ...]  # every section line, in evaluation order
-    includes: tuple[IncludeInfo, ...]
-    warnings: tuple[str, ...]
-
-    def assignments(self, host: str | None, name: str | None = None) -> list[Located]:
-        return [
-            item
-            for item in self.located
-            if isinstance(item.statement, Assignment)
-            and item.host == host
-            and (name is None or item.statement.name == name)
-        ]
-
-    def host_kind(self, host: str) -> SectionHeader | None:
-        return next((h for _path, h in self.headers if h.name == host), None)
 
 
 @dataclass(frozen=True)
@@ -87,7 +45,7 @@ class Change:
     option: str
     old: Any
     new: Any
-    action: str  # "set", "add" or "remove"
+    action: str  # "set", "add", "remove", or "restore" (a whole file put back from a backup)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,133 +67,6 @@ class Plan:
     @property
     def changed(self) -> bool:
         return bool(self.changes)
-
-
-def read_text(path: str) -> str:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise ProsodyConfigError(path, None, f"cannot read: {exc.strerror or exc}") from exc
-    # surrogateescape keeps any byte that is not UTF-8 exactly as it was when written back.
-    return data.decode("utf-8", "surrogateescape")
-
-
-def _resolve_include(main_dir: str, pattern: str) -> tuple[str, ...]:
-    full = pattern if os.path.isabs(pattern) else os.path.join(main_dir, pattern)
-    if not glob.has_magic(full):
-        return (os.path.normpath(full),)
-    found = (p for p in glob.glob(full) if not os.path.basename(p).startswith("."))
-    return tuple(sorted(os.path.normpath(p) for p in found if os.path.isfile(p)))
-
-
-def load_config(path: str = DEFAULT_PATH, follow_includes: bool = True) -> ProsodyConfig:
-    """Read the main file and, if asked, every file it includes; refuse what is not clear."""
-    main = os.path.abspath(path)
-    main_dir = os.path.dirname(main)
-    chunks: dict[str, Chunk] = {}
-    located: list[Located] = []
-    headers: list[tuple[str, SectionHeader]] = []
-    includes: list[IncludeInfo] = []
-    warnings: list[str] = []
-
-    def visit(file: str, stack: tuple[str, ...]) -> None:
-        chunk = chunks.get(file) or parse_chunk(read_text(file), file)
-        chunks.setdefault(file, chunk)
-        for block in chunk.blocks:
-            host = block.header.name if block.header else None
-            if block.header:
-                headers.append((file, block.header))
-            for statement in block.statements:
-                located.append(Located(file, host, block, statement))
-                if isinstance(statement, IncludeStatement) and follow_includes:
-                    resolved = _resolve_include(main_dir, statement.pattern)
-                    line = chunk.line_of(statement.start)
-                    includes.append(IncludeInfo(file, line, statement.pattern, resolved))
-                    for target in resolved:
-                        if target in stack:
-                            raise ProsodyConfigError(file, line, f"include loop through {target}")
-                        if not os.path.exists(target):
-                            warnings.append(f"{file}:{line}: included file {target} is missing")
-                            continue
-                        visit(target, (*stack, target))
-                elif isinstance(statement, IncludeStatement):
-                    line = chunk.line_of(statement.start)
-                    includes.append(IncludeInfo(file, line, statement.pattern, ()))
-
-    visit(main, (main,))
-    seen: dict[str, str] = {}
-    for _path, header in headers:
-        if seen.setdefault(header.name, header.kind) != header.kind:
-            warnings.append(f"{header.name} is declared both as VirtualHost and as Component")
-    return ProsodyConfig(
-        main, chunks, tuple(located), tuple(headers), tuple(includes), tuple(warnings)
-    )
-
-
-# --- the parsed view ---------------------------------------------------------------------------
-def _plain(value: Any) -> Any:
-    """A value fit for JSON: keys as strings, undecodable bytes replaced."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(_plain(k)): _plain(v) for k, v in value.items()}
-    return value
-
-
-def config_view(config: ProsodyConfig) -> dict[str, Any]:
-    """Options per section as Prosody would end up with them (the last assignment wins).
-
-    Values that are not literals (``FileContents(...)``, ``"a" .. "b"``, references) are not
-    evaluated: they are listed under ``expressions`` with their Lua source instead.
-    """
-
-    def section() -> dict[str, Any]:
-        return {"options": {}, "expressions": {}, "files": []}
-
-    global_section = section()
-    hosts: dict[str, dict[str, Any]] = {}
-    for file, header in config.headers:
-        entry = hosts.setdefault(header.name, {"kind": header.kind, **section()})
-        if header.kind == "Component":
-            entry.setdefault("module", header.module)
-            if header.module is not None:
-                entry["module"] = header.module
-        if file not in entry["files"]:
-            entry["files"].append(file)
-    for item in config.located:
-        if not isinstance(item.statement, Assignment):
-            continue
-        target = global_section if item.host is None else hosts[item.host]
-        if item.path not in target["files"]:
-            target["files"].append(item.path)
-        value = item.statement.value
-        name = item.statement.name
-        target["options"].pop(name, None)
-        target["expressions"].pop(name, None)
-        if value.literal:
-            target["options"][name] = _plain(value.value)
-        else:
-            text = config.chunks[item.path].text
-            target["expressions"][name] = _plain(text[value.start : value.end])
-
-    def strip(entry: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in entry.items() if k != "kind"}
-
-    return {
-        "main": config.main,
-        "files": list(config.chunks),
-        "includes": [
-            {"file": i.path, "line": i.line, "pattern": i.pattern, "resolved": list(i.resolved)}
-            for i in config.includes
-        ],
-        "global": global_section,
-        "virtualhosts": {n: strip(e) for n, e in hosts.items() if e["kind"] == "VirtualHost"},
-        "components": {n: strip(e) for n, e in hosts.items() if e["kind"] == "Component"},
-        "warnings": list(config.warnings),
-    }
 
 
 # --- editing -----------------------------------------------------------------------------------
@@ -344,8 +175,8 @@ class _Planner:
             raise AssertionError(f"old_value() of a statement that sets no option: {item}")
         value = item.statement.value
         if value.literal:
-            return _plain(value.value)
-        return _plain(self.config.chunks[item.path].text[value.start : value.end])
+            return plain(value.value)
+        return plain(self.config.chunks[item.path].text[value.start : value.end])
 
     def set(self, name: str, value: Any) -> None:
         occurrences = self.config.assignments(self.host, name)
@@ -509,3 +340,43 @@ def plan_edits(
 
 _RESERVED = KEYWORDS | {"VirtualHost", "virtualhost", "Host", "host", "Component", "component"}
 _RESERVED |= {"Include", "include"}
+
+
+def sha256_of(text: str) -> str:
+    """The SHA-256 of a file's bytes as read (the text keeps undecodable bytes as they were)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def plan_restore(
+    config: ProsodyConfig, backups: Mapping[str, str], expected: Mapping[str, str]
+) -> Plan:
+    """Put each file of BACKUPS (file -> backup) back as its backup holds it; refuse, naming
+    the files, when a file of EXPECTED (file -> SHA-256) no longer holds what was written."""
+    texts = config.texts()
+    # Backups are recorded under the real path of their file (a symlinked config included).
+    known = {os.path.realpath(f): f for f in texts}
+    unknown = sorted(f for f in [*backups, *expected] if os.path.realpath(f) not in known)
+    if unknown:
+        raise ProsodyConfigError(
+            config.main, None, f"not part of this configuration: {', '.join(unknown)}"
+        )
+    changed = sorted(
+        f
+        for f, digest in expected.items()
+        if sha256_of(texts[known[os.path.realpath(f)]]) != digest
+    )
+    if changed:
+        raise ProsodyConfigError(
+            changed[0],
+            None,
+            f"changed since it was written ({', '.join(changed)}); nothing was restored",
+        )
+    after: dict[str, str] = {}
+    for file, backup in backups.items():
+        path = known[os.path.realpath(file)]
+        text = read_text(backup)
+        if text != texts[path]:
+            after[path] = text
+    before = {f: texts[f] for f in after}
+    changes = tuple(Change(f, "file", "*", None, None, "restore") for f in after)
+    return Plan(changes, before, after)
