@@ -108,10 +108,14 @@ def _private_dir(path: Path, owner: Owner) -> bool:
 
 
 def _private_tree(layout: Layout, owner: Owner) -> bool:
+    made = False
     if not layout.cert_dir.is_dir():
-        raise StoreError(f"the certificate directory {layout.cert_dir} does not exist")
+        # Only links and public certificates live at the top: it may stay open to others.
+        layout.cert_dir.mkdir(mode=0o755, parents=True)
+        layout.cert_dir.chmod(0o755)
+        made = True
     top = _private_dir(layout.cert_dir / VERSIONS, owner)
-    return _private_dir(layout.versions, owner) or top
+    return _private_dir(layout.versions, owner) or top or made
 
 
 def stage(layout: Layout, owner: Owner, check_mode: bool = False) -> Staged:
@@ -199,6 +203,7 @@ def commit(layout: Layout, owner: Owner, keep: int, check_mode: bool = False) ->
         # The older layout's directory is kept as a version of its own (see the module doc).
         migrated = f"{VERSIONS}/{layout.name}/{number}"
         live.rename(layout.versions / str(number))
+        _private_dir(layout.versions / str(number), owner)
         number += 1
     version = f"{VERSIONS}/{layout.name}/{number}"
     layout.staging.rename(layout.versions / str(number))

@@ -100,6 +100,7 @@ def test_a_failed_swap_leaves_the_old_pair_served(layout, monkeypatch):
 
 def test_the_older_layout_becomes_a_version(layout):
     layout.live.mkdir()
+    layout.live.chmod(0o755)
     (layout.live / "privkey.pem").write_bytes(b"LEGACYKEY")
     (layout.live / "fullchain.pem").write_bytes(b"LEGACYCERT")
     done = deploy(layout, b"NEWKEY", b"NEWCERT")
@@ -107,6 +108,7 @@ def test_the_older_layout_becomes_a_version(layout):
     assert done.version == ".versions/example.org/2"
     assert served(layout) == (b"NEWKEY", b"NEWCERT")
     assert (layout.versions / "1" / "privkey.pem").read_bytes() == b"LEGACYKEY"
+    assert mode(layout.versions / "1") == 0o750
 
 
 def test_the_same_pair_again_changes_nothing(layout):
@@ -145,9 +147,11 @@ def test_names_that_are_not_one_visible_directory_are_refused(tmp_path, name):
         Layout(tmp_path, name)
 
 
-def test_a_missing_certificate_directory_is_refused(tmp_path):
-    with pytest.raises(StoreError, match="does not exist"):
-        stage(Layout(tmp_path / "nowhere", "example.org"), ME)
+def test_a_missing_certificate_directory_is_made(tmp_path):
+    layout = Layout(tmp_path / "etc" / "certs", "example.org")
+    assert stage(layout, ME).changed
+    assert mode(layout.cert_dir) == 0o755
+    assert mode(layout.versions) == 0o750
 
 
 def run_module(args: dict, capsys) -> tuple[int, dict]:
