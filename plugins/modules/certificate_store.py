@@ -23,7 +23,7 @@ description:
     the tool that writes it gives a new file first.
   - O(state=present) checks that the staging directory holds both files, gives them their
     owner and modes, makes it the next version and swaps the C(NAME) link in one
-    C(rename(2)): the name serves the old pair or the new one, never a mix. When the staged
+    C(rename(2)). The name serves the old pair or the new one, never a mix. When the staged
     pair is the served one byte for byte, nothing changes. A real directory C(PATH/NAME)
     left by an older layout is kept as a version the first time.
   - Old versions beyond O(keep) are removed; the served one never is.
