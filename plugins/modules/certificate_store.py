@@ -57,8 +57,10 @@ options:
     default: 3
 attributes:
   check_mode:
+    description: Can run in check mode and say whether the served pair would change.
     support: full
   diff_mode:
+    description: Returns no diff (the files hold keys).
     support: none
 """
 
