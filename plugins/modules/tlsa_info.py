@@ -20,6 +20,10 @@ description:
     rollover.
 author:
   - xmpp.encryption developers (@xmpp-encryption)
+extends_documentation_fragment:
+  - xmpp.encryption.requirements.dnspython
+  - xmpp.encryption.attributes
+  - xmpp.encryption.attributes.read_only
 options:
   names:
     description:
@@ -51,12 +55,6 @@ options:
         of them end within 30 seconds.
     type: float
     default: 1.0
-attributes:
-  check_mode:
-    description: Runs the same in check mode - the module only reads.
-    support: full
-requirements:
-  - dnspython >= 2.6
 seealso:
   - module: xmpp.encryption.dns_info
 """
@@ -94,10 +92,12 @@ tlsa:
       type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
+    require_dnspython,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
-    HAS_DNSPYTHON,
     DnsInspectError,
     read_tlsa,
 )
@@ -123,8 +123,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    if not HAS_DNSPYTHON:
-        module.fail_json(msg=missing_required_lib("dnspython"))
+    require_dnspython(module)
     p = module.params
     nameservers = p["nameservers"] or _system_nameservers()
     if not nameservers:

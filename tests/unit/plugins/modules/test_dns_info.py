@@ -63,9 +63,9 @@ def test_documentation_matches_the_argument_spec() -> None:
     assert {"domain", "dnssec", "services", "findings", "tlsa_matched", "queries"} <= set(ret)
 
 
-def test_module_refuses_a_port_out_of_range(tmp_path: Path) -> None:
+def test_module_refuses_a_port_out_of_range() -> None:
     result = run_module(
-        {"domain": "a.lab.test", "nameservers": ["127.0.0.1"], "port": 70000}, tmp_path
-    )
+        dns_info, {"domain": "a.lab.test", "nameservers": ["127.0.0.1"], "port": 70000}, check=True
+    ).result
     assert result["failed"] is True
     assert "port must be 1-65535, not 70000" in result["msg"]

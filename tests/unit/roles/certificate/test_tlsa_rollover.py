@@ -8,18 +8,20 @@ rollover before anything is published under the TSIG key.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(REPO / "tests" / "unit" / "dns"))
+from ansible_collections.xmpp.encryption.tests.unit.support.fakes.dns import (
+    FakeDns,
+    ZoneKey,
+    corrupt_signature,
+    make_zone,
+)
+from ansible_collections.xmpp.encryption.tests.unit.support.modules import run_playbook
 
-from fake_dns import FakeDns, ZoneKey, corrupt_signature, make_zone  # noqa: E402
+REPO = Path(__file__).resolve().parents[4]
 
 FORGED = "cd" * 32
 OWNER = "_5222._tcp.xmpp.rollover.test"
@@ -69,23 +71,7 @@ def test_a_record_dnssec_does_not_vouch_for_stops_the_rollover(dns_server, tmp_p
             ],
         }
     ]
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(json.dumps(play))
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"),
-        "ANSIBLE_STDOUT_CALLBACK": "json",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-    }
-    proc = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+    proc = run_playbook(json.dumps(play), tmp_path)
     assert proc.returncode != 0
     out = json.loads(proc.stdout)
     tasks = {t["task"]["name"]: t["hosts"]["localhost"] for t in out["plays"][0]["tasks"]}

@@ -6,7 +6,8 @@ NSEC, CNAME chains inside the zone, DS from the parent side of a cut. Faults to 
 drop the first N UDP packets for a name, always truncate UDP for a name, SERVFAIL a name.
 
 ``build_lab`` serves the zones the inspector and module tests share (a ``Lab``: the server,
-its trust anchor file, and a certificate its TLSA records name).
+its trust anchor file, and a certificate its TLSA records name); ``build_tlsa_zones`` the
+TLSA records the TLSA reader and its module read back.
 """
 
 from __future__ import annotations
@@ -354,4 +355,28 @@ ns.insecure A 127.0.0.14
         "; written like the lab does (dig output)\n" + parent_key.anchor_line("lab.test.")
     )
     yield Lab(server, anchor, cert_pem, spki)
+    server.close()
+
+
+TLSA_OLD = "ab" * 32  # the record already published at every name of the TLSA zones
+
+
+def build_tlsa_zones(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeDns, Path]]:
+    """TLSA records to read back, and the anchor of ``signed.test``: in that zone a signed
+    record at ``_5222._tcp.xmpp``, a forged one (its signature broken) at ``_5269._tcp.xmpp``;
+    in ``plain.test`` one that nothing signs."""
+    key = ZoneKey.new()
+    signed = make_zone(
+        "signed.test.",
+        f"""_5222._tcp.xmpp TLSA 3 1 1 {TLSA_OLD}
+_5269._tcp.xmpp TLSA 3 1 1 {TLSA_OLD}
+""",
+        key,
+    )
+    corrupt_signature(signed, "_5269._tcp.xmpp.signed.test.", "TLSA")
+    plain = make_zone("plain.test.", f"_5222._tcp.xmpp TLSA 3 1 1 {TLSA_OLD}\n")
+    anchor = tmp_path_factory.mktemp("anchor") / "anchor"
+    anchor.write_text(key.anchor_line("signed.test."))
+    server = FakeDns([signed, plain])
+    yield server, anchor
     server.close()

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_dns import FakeDns, ZoneKey, make_zone
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import (
     DnsClient,
@@ -18,6 +17,11 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect impor
     MAX_SRV_TARGETS,
     DnsInspectError,
     inspect_domain,
+)
+from ansible_collections.xmpp.encryption.tests.unit.support.fakes.dns import (
+    FakeDns,
+    ZoneKey,
+    make_zone,
 )
 
 CLIENT_TARGETS, SERVER_TARGETS = 40, 10

@@ -10,15 +10,19 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint im
     ProbeOptions,
     probe_endpoint,
 )
-
-from .real_tls import TlsServer, make_pki, server_context
+from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import (
+    FEW_TLS12_CIPHERS,
+    TlsServer,
+    server_context,
+    tls_files,
+)
 
 DOMAIN = "example.test"
 TIMEOUT = 1.0
 
 
 async def test_a_slow_certificate_check_ends_at_the_deadline(tmp_path, monkeypatch):
-    pki = make_pki(tmp_path, DOMAIN)
+    pki = tls_files(tmp_path, DOMAIN)
     release = threading.Event()
 
     def stuck_check(*_args, **_kwargs):
@@ -26,10 +30,10 @@ async def test_a_slow_certificate_check_ends_at_the_deadline(tmp_path, monkeypat
 
     monkeypatch.setattr(endpoint, "check_certificate", stuck_check)
     options = ProbeOptions(
-        timeout=TIMEOUT, ca_path=str(pki.ca_pem), checks=frozenset({"certificate"})
+        timeout=TIMEOUT, ca_path=str(pki.ca_file), checks=frozenset({"certificate"})
     )
     try:
-        async with TlsServer(server_context(pki)) as tls:
+        with TlsServer(server_context(pki, ciphers=FEW_TLS12_CIPHERS)) as tls:
             target = EndpointTarget(tls.host, tls.port, DOMAIN, tls_mode="direct")
             started = time.monotonic()
             result = await probe_endpoint(target, options)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from tls_test_servers import parse_client_hello
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.tls_wire import (
     build_client_hello,
+)
+from ansible_collections.xmpp.encryption.tests.unit.support.fakes.tls_servers import (
+    parse_client_hello,
 )
 
 EXT_SNI = 0

@@ -20,8 +20,9 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.domain impor
 from ansible_collections.xmpp.encryption.plugins.module_utils._x509.identity import (
     reference_identity,
 )
+from ansible_collections.xmpp.encryption.tests.unit.support.pki import FIXED, Pki
 
-from .x509_pki import NOW, Pki
+NOW = FIXED.now
 
 
 @pytest.mark.parametrize(
@@ -38,8 +39,8 @@ def test_domain_to_ascii(raw: str, expected: str) -> None:
     assert domain_to_ascii(raw) == expected
 
 
-# What certificate_plan refuses (tests/unit/certificate/test_cert_names.py), reference_identity
-# refuses too, for the same reason.
+# What certificate_plan refuses (tests/unit/plugins/module_utils/_certificate/test_names.py),
+# reference_identity refuses too, for the same reason.
 REFUSED = [
     ("a..example", "empty label"),
     ("*.example.org", "wildcard"),
@@ -72,9 +73,9 @@ def test_reference_identity_uses_idna2008() -> None:
 
 def test_an_ip_address_domain_is_probed_but_matches_no_identity(pki: Pki) -> None:
     assert EndpointTarget("127.0.0.1", 5222, "127.0.0.1").domain == "127.0.0.1"
-    chain = [pki.leaf(sans=[x509.DNSName("127.0.0.1")]).der, pki.intermediate.der]
+    chain = [pki.new_leaf(sans=[x509.DNSName("127.0.0.1")]).der, pki.intermediate.der]
     report = check_certificate(
-        chain, domain="127.0.0.1", stream="c2s", ca_path=str(pki.ca_file), now=NOW
+        chain, domain="127.0.0.1", stream="c2s", ca_path=str(pki.files["bundle"]), now=NOW
     )
     assert report.name_matches is False
     assert report.trusted is True
@@ -83,9 +84,9 @@ def test_an_ip_address_domain_is_probed_but_matches_no_identity(pki: Pki) -> Non
 
 def test_identity_of_an_idn_is_its_idna2008_name(pki: Pki) -> None:
     def matches(presented: str) -> bool:
-        chain = [pki.leaf(sans=[x509.DNSName(presented)]).der, pki.intermediate.der]
+        chain = [pki.new_leaf(sans=[x509.DNSName(presented)]).der, pki.intermediate.der]
         report = check_certificate(
-            chain, domain="faß.example", stream="c2s", ca_path=str(pki.ca_file), now=NOW
+            chain, domain="faß.example", stream="c2s", ca_path=str(pki.files["bundle"]), now=NOW
         )
         return report.name_matches
 

@@ -18,8 +18,14 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._x509.trust import
     distinct_issuers,
     find_leaf,
 )
+from ansible_collections.xmpp.encryption.tests.unit.support.pki import (
+    DAY,
+    FIXED,
+    Pki,
+    make_key,
+)
 
-from .x509_pki import DAY, NOW, Pki, ec_key
+NOW = FIXED.now
 
 DOMAIN = "example.org"
 SELF_ISSUED = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x")])
@@ -27,10 +33,10 @@ SELF_ISSUED = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x")])
 
 def self_issued(count: int, *, one_key: bool = True) -> list[x509.Certificate]:
     """``count`` small CA certificates, all named alike and issued by that name."""
-    shared = ec_key()
+    shared = make_key()
     certs = []
     for serial in range(1, count + 1):
-        key = shared if one_key else ec_key()
+        key = shared if one_key else make_key()
         builder = (
             x509.CertificateBuilder()
             .subject_name(SELF_ISSUED)
@@ -50,7 +56,7 @@ def der(cert: x509.Certificate) -> bytes:
 
 
 def timed_check(pki: Pki, chain: list[bytes]):
-    anchors = load_trust_store(str(pki.ca_file))  # outside the timing: read once per scan
+    anchors = load_trust_store(str(pki.files["bundle"]))  # outside the timing: read once per scan
     started = time.monotonic()
     report = check_certificate(
         chain, domain=DOMAIN, stream="c2s", ca_path=None, now=NOW, anchors=anchors
@@ -60,7 +66,7 @@ def timed_check(pki: Pki, chain: list[bytes]):
 
 def test_hundreds_of_self_issued_certificates_cost_no_time(pki: Pki) -> None:
     # 649 such certificates once took two minutes; these 301 took 27 s before the cap.
-    chain = [pki.leaf(sans=[x509.DNSName(DOMAIN)]).der] + [der(c) for c in self_issued(300)]
+    chain = [pki.new_leaf(sans=[x509.DNSName(DOMAIN)]).der] + [der(c) for c in self_issued(300)]
     report, elapsed = timed_check(pki, chain)
     assert elapsed < 1.0
     assert report.trusted is False
@@ -74,7 +80,7 @@ def test_hundreds_of_self_issued_certificates_cost_no_time(pki: Pki) -> None:
 
 
 def test_a_chain_at_the_cap_is_still_evaluated(pki: Pki) -> None:
-    good = [pki.leaf(sans=[x509.DNSName(DOMAIN)]).der, pki.intermediate.der]
+    good = [pki.new_leaf(sans=[x509.DNSName(DOMAIN)]).der, pki.intermediate.der]
     padding = [der(c) for c in self_issued(MAX_CHAIN_CERTIFICATES - 2)]
     report, _elapsed = timed_check(pki, good + padding)
     assert report.trusted is True, report.trust_detail
@@ -85,7 +91,7 @@ def test_a_chain_at_the_cap_is_still_evaluated(pki: Pki) -> None:
 
 @pytest.mark.parametrize("one_key", [True, False])
 def test_look_alike_issuers_up_to_the_cap_are_cheap(pki: Pki, one_key: bool) -> None:
-    leaf = pki.leaf(sans=[x509.DNSName(DOMAIN)]).der
+    leaf = pki.new_leaf(sans=[x509.DNSName(DOMAIN)]).der
     chain = [leaf] + [der(c) for c in self_issued(MAX_CHAIN_CERTIFICATES - 1, one_key=one_key)]
     report, elapsed = timed_check(pki, chain)
     assert elapsed < 2.0
@@ -96,7 +102,7 @@ def test_look_alike_issuers_up_to_the_cap_are_cheap(pki: Pki, one_key: bool) -> 
 def test_copies_of_one_issuer_do_not_multiply_the_paths(pki: Pki) -> None:
     # Four copies of a CA certificate (one name, one key) cost cryptography's path builder
     # 46 s: it tried every order of them. One of each name and key is all it needs.
-    ca_key = ec_key()
+    ca_key = make_key()
     copies = []
     for serial in range(1, 5):
         copies.append(
@@ -115,7 +121,7 @@ def test_copies_of_one_issuer_do_not_multiply_the_paths(pki: Pki) -> None:
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, DOMAIN)]))
         .issuer_name(SELF_ISSUED)
-        .public_key(ec_key().public_key())
+        .public_key(make_key().public_key())
         .serial_number(9)
         .not_valid_before(NOW - DAY)
         .not_valid_after(NOW + DAY)
@@ -137,7 +143,7 @@ def test_leaf_is_found_with_one_signature_check_per_issuer() -> None:
 
 def test_subject_with_invalid_utf8_is_an_invalid_certificate(pki: Pki) -> None:
     placeholder = "ZZZZZZ"
-    leaf = pki.leaf(placeholder, sans=[x509.DNSName(DOMAIN)]).der
+    leaf = pki.new_leaf(placeholder, sans=[x509.DNSName(DOMAIN)]).der
     assert leaf.count(placeholder.encode()) == 1
     # same length, so the DER stays well formed; the signature breaks, which does not matter
     broken = leaf.replace(placeholder.encode(), b"\xff\xfe\xc3\x28ab")
