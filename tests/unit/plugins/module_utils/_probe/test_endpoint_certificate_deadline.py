@@ -3,13 +3,13 @@
 import threading
 import time
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe import endpoint
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
     GRACE,
     EndpointTarget,
     ProbeOptions,
     probe_endpoint,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._x509 import check as x509_check
 from ansible_collections.xmpp.encryption.tests.unit.support.tls_server import (
     FEW_TLS12_CIPHERS,
     TlsServer,
@@ -28,7 +28,8 @@ async def test_a_slow_certificate_check_ends_at_the_deadline(tmp_path, monkeypat
     def stuck_check(*_args, **_kwargs):
         release.wait(30)  # a check that would run on long past the deadline
 
-    monkeypatch.setattr(endpoint, "check_certificate", stuck_check)
+    # The probe imports the checks when a certificate comes: patch them where they live.
+    monkeypatch.setattr(x509_check, "check_certificate", stuck_check)
     options = ProbeOptions(
         timeout=TIMEOUT, ca_path=str(pki.ca_file), checks=frozenset({"certificate"})
     )
