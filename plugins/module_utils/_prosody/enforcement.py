@@ -115,8 +115,13 @@ def certificate_groups(
     for name, cert, key in sorted(picks, key=lambda pick: pick[1].lower()):
         members.setdefault(cert, []).append((name, key))
     return [
-        CertificateGroup(group=m[0][0], certificate=cert, key=m[0][1], names=tuple(n for n, _ in m))
-        for cert, m in members.items()
+        CertificateGroup(
+            group=pairs[0][0],
+            certificate=cert,
+            key=pairs[0][1],
+            names=tuple(name for name, _key in pairs),
+        )
+        for cert, pairs in members.items()
     ]
 
 

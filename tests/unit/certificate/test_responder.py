@@ -55,8 +55,15 @@ def stranger():
 
 def test_http01_argv():
     assert http01_argv("/usr/bin/python3", "/run/x", 8080, 30) == [
-        "timeout", "30", "/usr/bin/python3", "-m", "http.server", "8080", "--directory", "/run/x",
-    ]  # fmt: skip
+        "timeout",
+        "30",
+        "/usr/bin/python3",
+        "-m",
+        "http.server",
+        "8080",
+        "--directory",
+        "/run/x",
+    ]
 
 
 @pytest.mark.parametrize("name", ["a.lab.test", "xmpp1", "A_b-c.d"])
@@ -116,8 +123,8 @@ def test_a_record_from_another_boot_is_not_signalled(tmp_path, stranger):
     stat = read_stat(stranger.pid)
     other_boot = Record("a.test", stranger.pid, stat.start_time, "another-boot", ("sleep",))
     assert not is_running(other_boot)
-    assert is_running(replace(other_boot, boot_id=Path("/proc/sys/kernel/random/boot_id")
-                                  .read_text().strip()))  # fmt: skip
+    this_boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    assert is_running(replace(other_boot, boot_id=this_boot))
 
 
 def test_a_process_that_leads_no_group_is_never_signalled(tmp_path):

@@ -45,11 +45,17 @@ def test_no_results_no_findings():
 
 def test_findings_keep_the_item_and_nothing_of_the_loop_item():
     results = [
-        {"item": zipped(A), "valid": True, "problems": [], "days_left": 80, "changed": False,
-         "failed": False},
+        {
+            "item": zipped(A),
+            "valid": True,
+            "problems": [],
+            "days_left": 80,
+            "changed": False,
+            "failed": False,
+        },
         {"item": zipped(B), "failed": True, "msg": "bad"},
         {"item": [{"skipped": True}, {"skipped": True}], "skipped": True},
-    ]  # fmt: skip
+    ]
     findings = check_findings(results, [A, B, {**A, "group": "c"}])
     assert findings == [
         CheckFinding(item=A, valid=True, problems=(), msg="", days_left=80),
@@ -64,8 +70,16 @@ def test_findings_keep_the_item_and_nothing_of_the_loop_item():
 
 def test_a_message_counts_only_when_the_check_failed():
     problem = {"code": "c", "message": "m"}
-    results = [{"item": zipped(A), "valid": False, "problems": [problem], "days_left": 2,
-                "failed": False, "msg": "not shown"}]  # fmt: skip
+    results = [
+        {
+            "item": zipped(A),
+            "valid": False,
+            "problems": [problem],
+            "days_left": 2,
+            "failed": False,
+            "msg": "not shown",
+        }
+    ]
     assert check_findings(results, [A])[0].as_dict() == {
         "item": A,
         "valid": False,
@@ -88,10 +102,13 @@ def test_nothing_missing_nothing_failed():
 
 def test_missing_files_then_failed_checks():
     checks = [
-        {"valid": False, "item": A,
-         "problems": [{"code": "x", "message": "expired"}, {"code": "y", "message": "name"}]},
+        {
+            "valid": False,
+            "item": A,
+            "problems": [{"code": "x", "message": "expired"}, {"code": "y", "message": "name"}],
+        },
         {"failed": True, "msg": "no cryptography", "item": B},
-    ]  # fmt: skip
+    ]
     assert certificate_refusals([A, B], ["/c/a/fullchain.pem"], checks) == [
         "missing /c/a/privkey.pem (for a.test, conf.a.test)",
         "missing /c/b.crt (for b.test)",

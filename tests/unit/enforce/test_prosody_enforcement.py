@@ -51,7 +51,7 @@ def test_candidates_follow_prosodys_order():
 
 def test_a_single_label_has_no_candidate_and_the_top_label_is_never_tried():
     assert certificate_candidates("localhost", D) == []
-    assert [c for c, _ in certificate_candidates("a.test", D)] == [
+    assert [cert for cert, _key in certificate_candidates("a.test", D)] == [
         f"{D}/a.test/fullchain.pem",
         f"{D}/a.test.crt",
     ]
@@ -108,11 +108,16 @@ def test_names_are_grouped_by_certificate():
     existing = [f"{D}/a.test/fullchain.pem", f"{D}/a.test/privkey.pem"]
     groups = certificate_groups(["a.test", "conference.a.test", "b.test"], D, existing, {})
     assert groups == [
-        CertificateGroup("a.test", f"{D}/a.test/fullchain.pem", f"{D}/a.test/privkey.pem",
-                         ("a.test", "conference.a.test")),
-        CertificateGroup("b.test", f"{D}/b.test/fullchain.pem", f"{D}/b.test/privkey.pem",
-                         ("b.test",)),
-    ]  # fmt: skip
+        CertificateGroup(
+            "a.test",
+            f"{D}/a.test/fullchain.pem",
+            f"{D}/a.test/privkey.pem",
+            ("a.test", "conference.a.test"),
+        ),
+        CertificateGroup(
+            "b.test", f"{D}/b.test/fullchain.pem", f"{D}/b.test/privkey.pem", ("b.test",)
+        ),
+    ]
     assert groups[0].as_dict() == {
         "group": "a.test",
         "certificate": f"{D}/a.test/fullchain.pem",
@@ -128,8 +133,9 @@ def test_groups_are_ordered_by_path_without_case_and_names_keep_their_order():
         "z.test": {"certificate": "/B/z.crt", "key": "/B/z.key"},
         "Y.test": {"certificate": "/a/y.crt", "key": "/a/y.key"},
     }
-    groups = certificate_groups(["x.test", "Y.test", "z.test", "localhost", "x.test"], "c/", [],
-                                files)  # fmt: skip
+    groups = certificate_groups(
+        ["x.test", "Y.test", "z.test", "localhost", "x.test"], "c/", [], files
+    )
     assert [(g.group, g.certificate, g.names) for g in groups] == [
         ("Y.test", "/a/y.crt", ("Y.test",)),
         ("z.test", "/B/z.crt", ("z.test",)),
@@ -261,13 +267,19 @@ def test_several_hosts_and_a_component():
         # an empty table stays (nothing to remove), the host's own settings are set
         {"host": "c.test", "settings": {"modules_enabled": ["x"]}, "remove": []},
         # a non-table ssl is replaced by the given certificate pair
-        {"host": "d.test", "settings": {"ssl": {"certificate": "/d.crt", "key": "/d.key"}},
-         "remove": []},
+        {
+            "host": "d.test",
+            "settings": {"ssl": {"certificate": "/d.crt", "key": "/d.key"}},
+            "remove": [],
+        },
         {"host": "e.test", "settings": {"ssl": {"key": "/k"}}, "remove": []},
         # the given pair replaces the component's own certificate
-        {"host": "conf.a.test", "settings": {"ssl": {"certificate": "/ca.crt", "key": "/ca.key"}},
-         "remove": []},
-    ]  # fmt: skip
+        {
+            "host": "conf.a.test",
+            "settings": {"ssl": {"certificate": "/ca.crt", "key": "/ca.key"}},
+            "remove": [],
+        },
+    ]
 
 
 def test_a_name_both_virtualhost_and_component_is_edited_as_the_component():
@@ -329,9 +341,15 @@ def test_an_unknown_version_shows_the_last_line_of_about(lines, shown):
 
 @pytest.mark.parametrize(
     ("version", "minimum", "older"),
-    [("0.11.9", "0.12", True), ("0.12", "0.12.1", True), ("0.12.3", "0.12", False),
-     ("13.0.1", "0.12", False), ("0.12", "0.12", False), ("0.9.10", "0.12", True)],
-)  # fmt: skip
+    [
+        ("0.11.9", "0.12", True),
+        ("0.12", "0.12.1", True),
+        ("0.12.3", "0.12", False),
+        ("13.0.1", "0.12", False),
+        ("0.12", "0.12", False),
+        ("0.9.10", "0.12", True),
+    ],
+)
 def test_versions_compare_as_numbers(version, minimum, older):
     assert older_than(version, minimum) is older
     expected = [f"Prosody {version} is older than {minimum} (no tls_profile)"] if older else []
@@ -360,11 +378,13 @@ def test_a_failing_check_without_output():
 
 def test_ssl_expressions_in_every_section_in_order():
     cfg = config(
-        virtualhosts={"a.test": section(expressions={"ssl": "FileContents(x)"}),
-                      "b.test": section(expressions={"other": "y"})},
+        virtualhosts={
+            "a.test": section(expressions={"ssl": "FileContents(x)"}),
+            "b.test": section(expressions={"other": "y"}),
+        },
         components={"c.test": section(expressions={"ssl": "t"})},
         global_expressions={"ssl": "g"},
-    )  # fmt: skip
+    )
     assert refusals(cfg) == [
         f"an ssl option is not a plain table ({e}); review it by hand"
         for e in ("g", "FileContents(x)", "t")
