@@ -24,6 +24,7 @@ LEVELS = {
     "_x509": 1,
     "_prosody": 1,
     "_grading": 2,
+    "_enforce": 2,
     "_probe": 3,
     "_dns": 3,
     "_certificate": 3,

@@ -1,0 +1,278 @@
+"""Stage 2 on Prosody: which certificate Prosody will use, the edits that switch plaintext off,
+and the Prosody-specific reasons to leave a host alone.
+
+Pure functions over the parsed view of ``prosody_config_info`` (``config``: ``global``,
+``virtualhosts``, ``components``, each section with ``options`` and ``expressions``) and over
+plain values the enforce role has read. The role calls them through the ``prosody_*`` filters;
+a second server kind answers the same questions in its own package beside this one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ansible.module_utils.compat.version import LooseVersion
+
+# Prosody's certificate discovery, per candidate name: the Let's Encrypt-style folder first,
+# then the flat pair.
+_LAYOUTS = (("{}/fullchain.pem", "{}/privkey.pem"), ("{}.crt", "{}.key"))
+
+
+class EnforcementError(ValueError):
+    """An input the enforcement plan cannot be made from."""
+
+
+@dataclass(frozen=True)
+class CertificateGroup:
+    """One certificate and key pair and the hosted names Prosody will present it for."""
+
+    group: str  # the first of ``names``: a short label for loops
+    certificate: str
+    key: str
+    names: tuple[str, ...]
+
+    @property
+    def files(self) -> tuple[str, str]:
+        return (self.certificate, self.key)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "certificate": self.certificate,
+            "key": self.key,
+            "names": list(self.names),
+            "files": list(self.files),
+        }
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Options to set and options to remove in one section (``host`` None: the global one)."""
+
+    settings: Mapping[str, Any]
+    remove: tuple[str, ...] = ()
+    host: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        body = {"settings": dict(self.settings), "remove": list(self.remove)}
+        return body if self.host is None else {"host": self.host, **body}
+
+
+def certificate_candidates(name: str, directory: str) -> list[tuple[str, str]]:
+    """Where Prosody looks for ``name``'s certificate and key, in its order.
+
+    The name itself, then each parent domain down to (not including) the top label.
+    """
+    labels = name.split(".")
+    return [
+        (f"{directory}/{cert.format(domain)}", f"{directory}/{key.format(domain)}")
+        for domain in (".".join(labels[i:]) for i in range(len(labels) - 1))
+        for cert, key in _LAYOUTS
+    ]
+
+
+def _pair(files: Mapping[str, Any], name: str) -> tuple[str, str]:
+    entry = files[name]
+    if not isinstance(entry, Mapping) or "certificate" not in entry or "key" not in entry:
+        raise EnforcementError(f"the certificate files for {name} need 'certificate' and 'key'")
+    return str(entry["certificate"]), str(entry["key"])
+
+
+def pick_certificate(
+    name: str, directory: str, existing: Collection[str], files: Mapping[str, Any]
+) -> tuple[str, str]:
+    """The certificate and key Prosody will use for ``name``.
+
+    An entry of ``files`` (written into the host's ``ssl``) wins; otherwise the first
+    candidate whose two files both exist; otherwise the name's own folder, so the preflight
+    can say which files are missing.
+    """
+    if name in files:
+        return _pair(files, name)
+    for cert, key in certificate_candidates(name, directory):
+        if cert in existing and key in existing:
+            return cert, key
+    return f"{directory}/{name}/fullchain.pem", f"{directory}/{name}/privkey.pem"
+
+
+def certificate_groups(
+    names: Sequence[str],
+    directory: str,
+    existing: Collection[str],
+    files: Mapping[str, Any],
+) -> list[CertificateGroup]:
+    """The hosted names grouped by the certificate each will be presented with.
+
+    Groups come in the order of their certificate paths compared without case (the order
+    the role has always checked them in); names keep their order within a group.
+    """
+    present = frozenset(existing)
+    picks = [(name, *pick_certificate(name, directory, present, files)) for name in names]
+    members: dict[str, list[tuple[str, str]]] = {}
+    for name, cert, key in sorted(picks, key=lambda pick: pick[1].lower()):
+        members.setdefault(cert, []).append((name, key))
+    return [
+        CertificateGroup(
+            group=pairs[0][0],
+            certificate=cert,
+            key=pairs[0][1],
+            names=tuple(name for name, _key in pairs),
+        )
+        for cert, pairs in members.items()
+    ]
+
+
+def enforced_settings(
+    tls_profile: str,
+    certificate_dir: str = "",
+    c2s_direct_tls_ports: Sequence[int] = (),
+    s2s_direct_tls_ports: Sequence[int] = (),
+    s2s_secure_auth: bool = False,
+    s2s_insecure_domains: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The global options that make encryption mandatory; empty inputs leave options alone."""
+    settings: dict[str, Any] = {
+        "c2s_require_encryption": True,
+        "s2s_require_encryption": True,
+        "allow_unencrypted_plain_auth": False,
+        "tls_profile": tls_profile,
+    }
+    if certificate_dir:
+        settings["certificates"] = certificate_dir
+    if c2s_direct_tls_ports:
+        settings["c2s_direct_tls_ports"] = [int(p) for p in c2s_direct_tls_ports]
+    if s2s_direct_tls_ports:
+        settings["s2s_direct_tls_ports"] = [int(p) for p in s2s_direct_tls_ports]
+    if s2s_secure_auth:
+        settings["s2s_secure_auth"] = True
+        if s2s_insecure_domains:
+            settings["s2s_insecure_domains"] = list(s2s_insecure_domains)
+    return settings
+
+
+def _without(table: Mapping[str, Any], keys: Collection[str]) -> dict[str, Any]:
+    return {k: v for k, v in table.items() if k not in keys}
+
+
+def global_edit(
+    options: Mapping[str, Any],
+    enforced: Mapping[str, Any],
+    extra_settings: Mapping[str, Any],
+    weakening_keys: Collection[str],
+) -> Edit:
+    """The global section's edit: the operator's extras under the enforced options, and a
+    global ``ssl`` table without the keys that override ``tls_profile`` (removed whole when
+    nothing else is left). An ``ssl`` among the extras is the operator's: left as given.
+    """
+    settings = {**extra_settings, **enforced}
+    remove: list[str] = []
+    ssl = options.get("ssl")
+    if isinstance(ssl, Mapping) and "ssl" not in extra_settings:
+        kept = _without(ssl, weakening_keys)
+        if not kept:
+            remove.append("ssl")
+        elif kept != ssl:
+            settings["ssl"] = kept
+    return Edit(settings, tuple(remove))
+
+
+def host_edits(
+    config: Mapping[str, Any],
+    names: Sequence[str],
+    host_settings: Mapping[str, Any],
+    certificate_files: Mapping[str, Any],
+    weakening_keys: Collection[str],
+) -> list[Edit]:
+    """One edit per VirtualHost or Component that needs one, in the order of ``names``.
+
+    A host gets the operator's settings for it, its certificate pair from
+    ``certificate_files`` (as ``ssl.certificate``/``ssl.key``), and an ``ssl`` table without
+    the weakening keys; an ``ssl`` the operator set for the host is left as given.
+    """
+    sections = {**config.get("virtualhosts", {}), **config.get("components", {})}
+    edits: list[Edit] = []
+    for host in names:
+        if host not in sections:
+            raise EnforcementError(f"{host} is neither a VirtualHost nor a Component")
+        current = sections[host]["options"].get("ssl")
+        ssl = current if isinstance(current, Mapping) else {}
+        given = host_settings.get(host, {})
+        if not isinstance(given, Mapping):
+            raise EnforcementError(f"the settings for {host} must be a mapping of options")
+        settings = dict(given)
+        kept = _without(ssl, weakening_keys)
+        if host in certificate_files:
+            cert, key = _pair(certificate_files, host)
+            kept = {**kept, "certificate": cert, "key": key}
+        remove: list[str] = []
+        if "ssl" not in settings:
+            if not kept and ssl:
+                remove.append("ssl")
+            elif kept != ssl:
+                settings["ssl"] = kept
+        if settings or remove:
+            edits.append(Edit(settings, tuple(remove), host))
+    return edits
+
+
+def _sections(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [
+        config["global"],
+        *config.get("virtualhosts", {}).values(),
+        *config.get("components", {}).values(),
+    ]
+
+
+def older_than(version: str, minimum: str) -> bool:
+    """Prosody ``version`` < ``minimum``, compared as Ansible's ``version`` test does."""
+    try:
+        return LooseVersion(version) < LooseVersion(minimum)
+    except (TypeError, ValueError) as exc:
+        raise EnforcementError(
+            f"cannot compare Prosody {version!r} with the minimum {minimum!r}: {exc}"
+        ) from exc
+
+
+def preflight_refusals(
+    config: Mapping[str, Any],
+    *,
+    version: str,
+    about_lines: Sequence[str],
+    min_version: str,
+    status_rc: int,
+    check_rc: int,
+    check_lines: Sequence[str],
+) -> list[str]:
+    """Every Prosody-specific reason not to touch this host, one sentence each.
+
+    ``version`` is what ``prosodyctl about`` named ('' when nothing), ``status_rc`` the exit
+    code of ``prosodyctl status``, ``check_rc``/``check_lines`` what ``prosodyctl check
+    config`` said about the current file. An ``ssl`` option that is not a literal table
+    (``FileContents(...)``, a variable) cannot be edited safely, so it is refused too.
+    """
+    refusals: list[str] = []
+    if not version:
+        last = about_lines[-1] if about_lines else "no output"
+        refusals.append(f"the Prosody version is unknown (prosodyctl about: {last})")
+    elif older_than(version, min_version):
+        refusals.append(f"Prosody {version} is older than {min_version} (no tls_profile)")
+    if status_rc != 0:
+        refusals.append(
+            f"Prosody is not running (prosodyctl status rc={status_rc}), so it cannot be reloaded"
+        )
+    if check_rc != 0:
+        said = [line for line in check_lines if re.search(r"\S", line)]
+        refusals.append(
+            f"the current configuration already fails prosodyctl check config (rc={check_rc});"
+            f" fix it first: {said[-1] if said else ''}"
+        )
+    for section in _sections(config):
+        expressions = section.get("expressions", {})
+        if "ssl" in expressions:
+            refusals.append(
+                f"an ssl option is not a plain table ({expressions['ssl']}); review it by hand"
+            )
+    return refusals
