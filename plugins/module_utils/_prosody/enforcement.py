@@ -16,6 +16,10 @@ from typing import Any
 
 from ansible.module_utils.compat.version import LooseVersion
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.secrets import (
+    mentions_secret,
+)
+
 # Prosody's certificate discovery, per candidate name: the Let's Encrypt-style folder first,
 # then the flat pair.
 _LAYOUTS = (("{}/fullchain.pem", "{}/privkey.pem"), ("{}.crt", "{}.key"))
@@ -272,7 +276,9 @@ def preflight_refusals(
     for section in _sections(config):
         expressions = section.get("expressions", {})
         if "ssl" in expressions:
-            refusals.append(
-                f"an ssl option is not a plain table ({expressions['ssl']}); review it by hand"
-            )
+            # The expression is quoted to help the operator, unless it sets a secret (the
+            # key's passphrase): a refusal is printed, and must not carry it.
+            source = expressions["ssl"]
+            shown = "an expression that sets a secret" if mentions_secret(source) else source
+            refusals.append(f"an ssl option is not a plain table ({shown}); review it by hand")
     return refusals

@@ -391,6 +391,16 @@ def test_ssl_expressions_in_every_section_in_order():
     ]
 
 
+def test_an_ssl_expression_holding_a_passphrase_is_not_quoted():
+    source = 'merge(base, { key = "k.pem", password = "hunter2" })'
+    cfg = config(components={"c.test": section(expressions={"ssl": source})})
+    (refusal,) = refusals(cfg)
+    assert "hunter2" not in refusal
+    assert refusal == (
+        "an ssl option is not a plain table (an expression that sets a secret); review it by hand"
+    )
+
+
 def test_every_reason_at_once_in_order():
     cfg = config(global_expressions={"ssl": "g"})
     assert refusals(cfg, version="0.11", status_rc=1, check_rc=2, check_lines=["bad"]) == [
