@@ -97,19 +97,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
     require_dnspython,
 )
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import system_nameservers
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
     DnsInspectError,
     read_tlsa,
 )
-
-
-def _system_nameservers() -> list[str]:
-    import dns.resolver
-
-    try:
-        return list(dns.resolver.Resolver().nameservers)
-    except dns.resolver.NoResolverConfiguration:
-        return []
 
 
 def main() -> None:
@@ -125,7 +117,7 @@ def main() -> None:
     )
     require_dnspython(module)
     p = module.params
-    nameservers = p["nameservers"] or _system_nameservers()
+    nameservers = p["nameservers"] or system_nameservers()
     if not nameservers:
         module.fail_json(msg="no nameservers given and none configured on the system")
     try:

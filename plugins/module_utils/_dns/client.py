@@ -25,6 +25,18 @@ except ImportError:  # decided once, in _common.dependencies
     pass
 
 
+def system_nameservers() -> list[str]:
+    """The nameservers of the system resolver configuration (empty when there is none)."""
+    try:
+        import dns.resolver
+    except ImportError:  # pragma: no cover - modules require dnspython first
+        return []
+    try:
+        return [str(ns) for ns in dns.resolver.Resolver().nameservers]
+    except dns.resolver.NoResolverConfiguration:
+        return []
+
+
 class DnsQueryError(DnsError):
     """No usable answer from any nameserver after every try (timeouts, refusals, garbage)."""
 

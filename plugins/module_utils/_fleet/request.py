@@ -182,23 +182,10 @@ def requests_from(
     return out
 
 
-def system_nameservers() -> list[str]:
-    """The nameservers of the system resolver configuration (empty when there is none)."""
-    try:
-        import dns.resolver
-    except ImportError:  # pragma: no cover - the module checks HAS_DNSPYTHON first
-        return []
-    try:
-        return [str(ns) for ns in dns.resolver.Resolver().nameservers]
-    except dns.resolver.NoResolverConfiguration:
-        return []
-
-
 __all__ = [
     "DomainRequest",
     "ScanError",
     "ScanOptions",
     "check_request",
     "requests_from",
-    "system_nameservers",
 ]

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import system_nameservers
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
     DnsInspectError,
     DnsReport,
@@ -45,7 +46,6 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.request imp
     ScanOptions,
     check_request,
     requests_from,
-    system_nameservers,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._fleet.verdict import (
     BUG,
