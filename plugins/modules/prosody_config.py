@@ -285,7 +285,7 @@ def main() -> None:
         module.no_log_values.update(secret_strings(params["settings"]))
     try:
         with config_lock(params["path"]):
-            config = load_config(params["path"], params["follow_includes"])
+            config = load_config(params["path"], params["follow_includes"], tolerant=True)
             if params["restore"]:
                 plan = plan_restore(config, params["restore"], params["expect_sha256"])
             else:

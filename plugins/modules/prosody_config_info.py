@@ -138,7 +138,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     try:
-        config = load_config(module.params["path"], module.params["follow_includes"])
+        config = load_config(module.params["path"], module.params["follow_includes"], tolerant=True)
     except ProsodyConfigError as exc:
         module.fail_json(msg=str(exc), **exc.details())
     view = config_view(config, module.params["redact_secrets"])

@@ -33,6 +33,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree impo
     ProsodyConfig,
     plain,
     read_text,
+    unchecked,
 )
 
 _WRAP_AT = 100  # a table longer than this on its line is written one item per line
@@ -285,7 +286,7 @@ def _check_result(
 ) -> None:
     """Parse every new text again and confirm it says what was asked, in the right section."""
     for path, text in plan.after.items():
-        chunk = parse_chunk(text, path)
+        chunk = parse_chunk(text, path, tolerant=True)
         found: dict[str, Any] = {}
         for block in chunk.blocks:
             if (block.header.name if block.header else None) != host:
@@ -324,6 +325,10 @@ def plan_edits(
             raise ProsodyConfigError(config.main, None, f"{name!r} is not a valid option name")
     if host is not None and config.host_kind(host) is None:
         _Planner(config, host).anchor()  # raises the error that names the declared hosts
+    blocked = unchecked(config, host, [*settings, *remove])
+    if blocked:  # the whole edit of this section is refused: never a partial one
+        why = "; ".join(f"{b.path}:{b.line}: {b.message}" for b in blocked)
+        raise ProsodyConfigError(blocked[0].path, blocked[0].line, f"nothing was changed: {why}")
     planner = _Planner(config, host)
     for name, value in settings.items():
         try:
