@@ -155,8 +155,13 @@ def _render_for(chunk: Chunk, located: Located | None, at: int, value: Any, pref
 
 def _settings_of(block: Block) -> list[Statement]:
     """The statements a new option goes after: an Include line sets nothing in its section
-    (an included file starts global), so it does not count."""
-    return [s for s in block.statements if not isinstance(s, IncludeStatement)]
+    (an included file starts global), so it does not count; nor does code that declares
+    hosts (what follows it is in another section)."""
+    return [
+        s
+        for s in block.statements
+        if not isinstance(s, IncludeStatement) and not getattr(s, "declares_hosts", False)
+    ]
 
 
 class _Planner:

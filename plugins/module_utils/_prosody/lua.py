@@ -225,7 +225,12 @@ def tokenize(text: str, path: str) -> tuple[list[Token], list[tuple[int, int]]]:
         raise ProsodyConfigError(path, line_of(text, offset), message)
 
     if text.startswith("\ufeff"):
-        fail(0, "the file starts with a byte order mark, which Lua does not accept")
+        fail(
+            0,
+            "the file starts with a UTF-8 byte order mark: Prosody loads its config with"
+            " Lua's load(), which does not skip one, so Prosody itself cannot read this file;"
+            " remove the mark",
+        )
     tokens: list[Token] = []
     comments: list[tuple[int, int]] = []
     pos, size = 0, len(text)
@@ -382,9 +387,14 @@ class _Parser:
                     header, statements = statement, []
                 elif statement.declares_hosts:
                     blocks.append(Block(header, (*statements, statement)))
-                    label = f"(the section the {statement.reason} leaves open)"
-                    at = statement.end
-                    header = SectionHeader("VirtualHost", label, None, at, at, dynamic=True)
+                    # The header spans the code: an option of the section before it is
+                    # inserted before the code, one of the section it opens after it.
+                    # Labelled by its code, not its line: the label must survive an edit above.
+                    code = self.text[statement.start : statement.end].splitlines()[0].strip()
+                    label = f"(the section left open by: {code})"
+                    header = SectionHeader(
+                        "VirtualHost", label, None, statement.start, statement.end, dynamic=True
+                    )
                     statements = []
                 else:
                     statements.append(statement)
@@ -392,7 +402,7 @@ class _Parser:
         return Chunk(self.path, self.text, tuple(blocks), tuple(self.comments))
 
     def semicolon(self, end: int) -> int:
-        if self.is_op(";"):
+        while self.is_op(";"):  # ";;" too: an insertion after the statement goes after both
             end = self.take().end
         return end
 
@@ -512,14 +522,24 @@ class _Parser:
         """``VirtualHost(DOMAIN)``: a section whose name is only known when Prosody runs."""
         func = self.take()
         self.expect_op("(", f"after {func.text}")
+        first = self.i
         argument = self.expression()
+        parts = self.tokens[first : self.i]
         end = self.expect_op(")", f"to close {func.text}(").end
         kind = "VirtualHost" if func.text in HOST_FUNCS else "Component"
         module = None
         if kind == "Component" and (self.peek().kind == "string" or self.is_op("(")):
             module, end = self.string_argument(f"{func.text}(...)")
+        end = self.semicolon(end)
+        strings = parts[::2]
+        joined = all(t.kind == "string" for t in strings) and all(
+            t.text == ".." for t in parts[1::2]
+        )
+        if joined:  # VirtualHost("chat" .. ".example"): constant strings joined
+            name = "".join(t.value for t in strings)
+            return SectionHeader(kind, name, module, func.start, end)
         label = self.text[argument.start : argument.end]
-        return SectionHeader(kind, label, module, func.start, self.semicolon(end), dynamic=True)
+        return SectionHeader(kind, label, module, func.start, end, dynamic=True)
 
     # --- expressions -------------------------------------------------------------------------
     def expression(self) -> Expr:
