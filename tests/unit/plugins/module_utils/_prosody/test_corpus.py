@@ -182,9 +182,14 @@ def enforce(main: Path) -> tuple[Outcome, dict[str, str]]:
         try:
             plan = plan_edits(load_config(str(main), tolerant=True), host, settings)
         except ProsodyConfigError as exc:
-            assert exc.path in originals and isinstance(exc.line, int), str(exc)
-            assert str(exc).startswith(f"{exc.path}:{exc.line}: ")
-            outcome.sections[label] = f"refused at line {exc.line}"
+            refusal = exc
+        else:
+            refusal = None
+        if refusal is not None:
+            assert refusal.path in originals, str(refusal)
+            assert isinstance(refusal.line, int), str(refusal)
+            assert str(refusal).startswith(f"{refusal.path}:{refusal.line}: ")
+            outcome.sections[label] = f"refused at line {refusal.line}"
             continue
         for file, text in plan.after.items():
             Path(file).write_bytes(text.encode("utf-8", "surrogateescape"))
@@ -193,7 +198,8 @@ def enforce(main: Path) -> tuple[Outcome, dict[str, str]]:
         after = load_config(str(main), tolerant=True)
         for name, value in settings.items():
             last = after.assignments(host, name)[-1].statement
-            assert isinstance(last, Assignment) and last.value.literal, (label, name)
+            assert isinstance(last, Assignment), (label, name)
+            assert last.value.literal, (label, name)
             assert canonical(last.value.value) == canonical(value), (label, name)
     return outcome, originals
 
@@ -223,21 +229,21 @@ def _normalised(config: ProsodyConfig, path: str, drop: set[int]) -> str:
 def assert_only_edited_spans_changed(before: ProsodyConfig, after: ProsodyConfig) -> None:
     """Outside the values of the enforced options, every byte is as it was; what was added
     is whole lines that set enforced options."""
+
+    def statements(config: ProsodyConfig, path: str) -> list[tuple[str | None, Assignment]]:
+        return [
+            (s.host, s.statement)
+            for s in config.located
+            if s.path == path and isinstance(s.statement, Assignment)
+        ]
+
     for path in before.texts():
-
-        def statements(config: ProsodyConfig) -> list[tuple[str | None, Assignment]]:
-            return [
-                (s.host, s.statement)
-                for s in config.located
-                if s.path == path and isinstance(s.statement, Assignment)
-            ]
-
-        old = [s for _h, s in statements(before)]
-        new = [s for _h, s in statements(after)]
+        old = [s for _h, s in statements(before, path)]
+        new = [s for _h, s in statements(after, path)]
         matcher = difflib.SequenceMatcher(
             None,
-            [(h, s.name) for h, s in statements(before)],
-            [(h, s.name) for h, s in statements(after)],
+            [(h, s.name) for h, s in statements(before, path)],
+            [(h, s.name) for h, s in statements(after, path)],
             autojunk=False,
         )
         added: set[int] = set()
@@ -255,7 +261,8 @@ def test_corpus_file_is_read_edited_or_refused_with_file_and_line(tmp_path: Path
         line, message = LOAD_REFUSALS[name]
         with pytest.raises(ProsodyConfigError) as caught:
             load_config(str(main), tolerant=True)
-        assert caught.value.path == str(main) and caught.value.line == line
+        assert caught.value.path == str(main)
+        assert caught.value.line == line
         assert message in caught.value.message
         return
     if b"\xef\xbb\xbf" not in main.read_bytes():
