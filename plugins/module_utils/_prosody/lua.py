@@ -503,10 +503,11 @@ class _Parser:
     def skip_block(self) -> None:
         """Past the ``end`` (or ``until`` and its condition) closing the block at the cursor."""
         depth = 0
+        opening = self.peek()
         while True:
             token = self.take()
             if token.kind == "eof":
-                raise self.fail(token, "unfinished block: missing 'end'")
+                raise self.fail(opening, f"unfinished '{opening.text}' block: missing 'end'")
             if token.kind != "keyword":
                 continue
             if token.text in ("if", "do", "function", "repeat"):
@@ -705,10 +706,27 @@ def _assigned_names(tokens: list[Token]) -> frozenset[str] | None:
         if token.text in _ANYTHING:
             return None
         before = tokens[index - 1].text if index else ""
-        after = tokens[index + 1].text if index + 1 < len(tokens) else ""
-        if before not in (".", ":") and after in ("=", ".", "["):
+        if before not in (".", ":") and _written(tokens, index + 1):
             names.add(token.text)
     return frozenset(names)
+
+
+def _written(tokens: list[Token], at: int) -> bool:
+    """Whether the name before ``at`` is assigned: ``name =``, ``name.a.b =``, ``name[k] =``
+    (``os.getenv(...)`` only reads ``os``); ``a, b =`` assigns both."""
+    depth = 0
+    while at < len(tokens):
+        text = tokens[at].text
+        if depth == 0 and text == "=":
+            return True
+        if text == "[":
+            depth += 1
+        elif text == "]":
+            depth -= 1
+        elif depth == 0 and not (text in (".", ",") or tokens[at].kind == "name"):
+            return False
+        at += 1
+    return False
 
 
 def _normal_key(key: Any) -> Any:

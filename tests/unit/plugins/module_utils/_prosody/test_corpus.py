@@ -78,7 +78,7 @@ VARIANTS: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
 # Files refused as a whole when read: (line, what the refusal says).
 LOAD_REFUSALS = {
     "inline_host_table.cfg.lua": (2, "inline option tables"),
-    "syntax_error.cfg.lua": (5, "missing 'end'"),
+    "syntax_error.cfg.lua": (2, "unfinished 'if' block: missing 'end'"),
     "minimal_global.bom.cfg.lua": (1, "byte order mark"),
 }
 # Edits refused (section -> line of the code that blocks it), everything else goes through.
