@@ -14,10 +14,15 @@ description:
   - Edits C(prosody.cfg.lua) without templating it, so the operator's comments and layout
     stay byte for byte as they were. Only the value of an option that is already set is
     replaced; an option that is not set is added at the end of its section.
-  - The file is read with a small Lua tokenizer that never runs the file. A file whose
-    statements it does not understand (anything besides C(option = value), C(VirtualHost),
-    C(Component), C(Include) and C(local)) is refused with its file name and line, and
-    nothing is changed.
+  - The file is read with a small Lua tokenizer that never runs the file. A file that is not
+    valid Lua is refused with its file name and line, and nothing is changed.
+  - Code that is valid Lua but sets no option plainly (C(if) blocks, loops, function calls,
+    C(a.b = x), an C(Include) of a computed name) is kept as it is, not evaluated. It blocks
+    only the edits that depend on it - an edit of an option it may set in the same section,
+    or of an option a section with a computed name (which may be this host) sets - and such
+    an edit of a section is refused whole, naming the file, the line and what could not be
+    checked. A section whose name is computed (C(VirtualHost(os.getenv("DOMAIN")))) is
+    addressed in O(host) by the Lua source of its name.
   - Values are compared as Lua values, so C(true) and C(true;) are the same and a second run
     with the same settings changes nothing.
   - Sections follow Prosody's rules. The global section is everything before the first
@@ -285,7 +290,7 @@ def main() -> None:
         module.no_log_values.update(secret_strings(params["settings"]))
     try:
         with config_lock(params["path"]):
-            config = load_config(params["path"], params["follow_includes"])
+            config = load_config(params["path"], params["follow_includes"], tolerant=True)
             if params["restore"]:
                 plan = plan_restore(config, params["restore"], params["expect_sha256"])
             else:

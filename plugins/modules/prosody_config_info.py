@@ -18,8 +18,11 @@ description:
   - Values that are Lua literals are returned as data; anything else (function calls,
     concatenations, references to other options) is not evaluated but returned as Lua
     source under C(expressions).
-  - A file whose statements the tokenizer does not understand is refused with its file name
-    and line.
+  - Code that is valid Lua but sets no option plainly (C(if) blocks, loops, function calls,
+    C(a.b = x)) is kept unevaluated and listed under C(unevaluated) with what it may set; a
+    section whose name is computed (C(VirtualHost(os.getenv("DOMAIN")))) is listed under
+    C(dynamic_sections) by its Lua source. A file that is not valid Lua is refused with its
+    file name and line.
 author:
   - xmpp.encryption developers (@xmpp-encryption)
 extends_documentation_fragment:
@@ -91,6 +94,16 @@ config:
       description: Every Component by name, each with C(module) (null for an external
         component), C(options), C(expressions) and C(files).
       type: dict
+    dynamic_sections:
+      description: Sections whose host name is computed, by the Lua source of the name (or
+        the code that left the section open), each with C(kind), C(line), C(options),
+        C(expressions) and C(files). Such a name is never taken for a host name.
+      type: dict
+    unevaluated:
+      description: Code kept but not evaluated, each with C(file), C(line), C(section),
+        C(reason) and C(may_set) (the options it may set; null when it may set any).
+      type: list
+      elements: dict
     warnings:
       description: Problems that do not stop reading, such as a missing included file.
       type: list
@@ -114,6 +127,8 @@ config:
         options: {}
         expressions: {}
         files: [/etc/prosody/prosody.cfg.lua]
+    dynamic_sections: {}
+    unevaluated: []
     warnings: []
 """
 
@@ -138,7 +153,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     try:
-        config = load_config(module.params["path"], module.params["follow_includes"])
+        config = load_config(module.params["path"], module.params["follow_includes"], tolerant=True)
     except ProsodyConfigError as exc:
         module.fail_json(msg=str(exc), **exc.details())
     view = config_view(config, module.params["redact_secrets"])

@@ -33,6 +33,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree impo
     ProsodyConfig,
     plain,
     read_text,
+    unchecked,
 )
 
 _WRAP_AT = 100  # a table longer than this on its line is written one item per line
@@ -154,8 +155,13 @@ def _render_for(chunk: Chunk, located: Located | None, at: int, value: Any, pref
 
 def _settings_of(block: Block) -> list[Statement]:
     """The statements a new option goes after: an Include line sets nothing in its section
-    (an included file starts global), so it does not count."""
-    return [s for s in block.statements if not isinstance(s, IncludeStatement)]
+    (an included file starts global), so it does not count; nor does code that declares
+    hosts (what follows it is in another section)."""
+    return [
+        s
+        for s in block.statements
+        if not isinstance(s, IncludeStatement) and not getattr(s, "declares_hosts", False)
+    ]
 
 
 class _Planner:
@@ -285,7 +291,7 @@ def _check_result(
 ) -> None:
     """Parse every new text again and confirm it says what was asked, in the right section."""
     for path, text in plan.after.items():
-        chunk = parse_chunk(text, path)
+        chunk = parse_chunk(text, path, tolerant=True)
         found: dict[str, Any] = {}
         for block in chunk.blocks:
             if (block.header.name if block.header else None) != host:
@@ -324,6 +330,10 @@ def plan_edits(
             raise ProsodyConfigError(config.main, None, f"{name!r} is not a valid option name")
     if host is not None and config.host_kind(host) is None:
         _Planner(config, host).anchor()  # raises the error that names the declared hosts
+    blocked = unchecked(config, host, [*settings, *remove])
+    if blocked:  # the whole edit of this section is refused: never a partial one
+        why = "; ".join(f"{b.path}:{b.line}: {b.message}" for b in blocked)
+        raise ProsodyConfigError(blocked[0].path, blocked[0].line, f"nothing was changed: {why}")
     planner = _Planner(config, host)
     for name, value in settings.items():
         try:

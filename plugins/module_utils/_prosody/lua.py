@@ -92,10 +92,11 @@ class Assignment:
 @dataclass(frozen=True)
 class SectionHeader:
     kind: str  # "VirtualHost" or "Component"
-    name: str
+    name: str  # with ``dynamic``: a label (the Lua source of the name), never a host name
     module: str | None
     start: int
     end: int
+    dynamic: bool = False  # the name is computed (``VirtualHost(os.getenv("DOMAIN"))``)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,19 @@ class OtherStatement:
     end: int
 
 
-Statement: TypeAlias = "Assignment | IncludeStatement | OtherStatement"
+@dataclass(frozen=True)
+class Unevaluated:
+    """Code the editor does not evaluate (an ``if`` block, a loop, a call, ``a.b = x``): kept
+    as it is; ``assigns`` names the options it may set (None: it may set anything)."""
+
+    start: int
+    end: int
+    reason: str
+    assigns: frozenset[str] | None
+    declares_hosts: bool = False  # a loop of VirtualHost calls: the section after it is unknown
+
+
+Statement: TypeAlias = "Assignment | IncludeStatement | OtherStatement | Unevaluated"
 
 
 @dataclass(frozen=True)
@@ -212,7 +225,12 @@ def tokenize(text: str, path: str) -> tuple[list[Token], list[tuple[int, int]]]:
         raise ProsodyConfigError(path, line_of(text, offset), message)
 
     if text.startswith("\ufeff"):
-        fail(0, "the file starts with a byte order mark, which Lua does not accept")
+        fail(
+            0,
+            "the file starts with a UTF-8 byte order mark: Prosody loads its config with"
+            " Lua's load(), which does not skip one, so Prosody itself cannot read this file;"
+            " remove the mark",
+        )
     tokens: list[Token] = []
     comments: list[tuple[int, int]] = []
     pos, size = 0, len(text)
@@ -288,9 +306,10 @@ def tokenize(text: str, path: str) -> tuple[list[Token], list[tuple[int, int]]]:
 
 
 class _Parser:
-    def __init__(self, text: str, path: str) -> None:
+    def __init__(self, text: str, path: str, tolerant: bool = False) -> None:
         self.text = text
         self.path = path
+        self.tolerant = tolerant
         self.tokens, self.comments = tokenize(text, path)
         self.i = 0
 
@@ -329,32 +348,61 @@ class _Parser:
             if self.is_op(";"):
                 self.take()
                 continue
-            if token.kind == "name" and self.is_op("=", 1):
-                statements.append(self.assignment())
-            elif token.kind == "name" and token.text in HOST_FUNCS | COMPONENT_FUNCS:
-                blocks.append(Block(header, tuple(statements)))
-                header, statements = self.section_header(), []
-            elif token.kind == "name" and token.text in INCLUDE_FUNCS:
-                start = self.take().start
-                pattern, end = self.string_argument(token.text)
-                statements.append(IncludeStatement(pattern, start, self.semicolon(end)))
-            elif token.kind == "keyword" and token.text == "local":
-                statements.append(self.local())
-            elif token.kind == "name":
-                following = self.peek(1)
-                raise self.fail(
-                    token,
-                    f"unsupported statement: '{token.text}' followed by {self.describe(following)}"
-                    " (only 'option = value', VirtualHost, Component, Include and local are"
-                    " understood)",
+            mark = self.i
+            try:
+                if token.kind == "name" and self.is_op("=", 1):
+                    statements.append(self.assignment())
+                elif token.kind == "name" and token.text in HOST_FUNCS | COMPONENT_FUNCS:
+                    new_header = self.section_header()
+                    blocks.append(Block(header, tuple(statements)))
+                    header, statements = new_header, []
+                elif token.kind == "name" and token.text in INCLUDE_FUNCS:
+                    start = self.take().start
+                    pattern, end = self.string_argument(token.text)
+                    statements.append(IncludeStatement(pattern, start, self.semicolon(end)))
+                elif token.kind == "keyword" and token.text == "local":
+                    statements.append(self.local())
+                elif token.kind == "name":
+                    following = self.peek(1)
+                    raise self.fail(
+                        token,
+                        f"unsupported statement: '{token.text}' followed by"
+                        f" {self.describe(following)} (only 'option = value', VirtualHost,"
+                        " Component, Include and local are understood)",
+                    )
+                else:
+                    raise self.fail(
+                        token, f"unexpected {self.describe(token)} at the start of a line"
+                    )
+            except ProsodyConfigError:
+                inline = token.text in HOST_FUNCS | COMPONENT_FUNCS and (
+                    self.tokens[mark + 1].kind == "string"
                 )
-            else:
-                raise self.fail(token, f"unexpected {self.describe(token)} at the start of a line")
+                if not self.tolerant or inline:
+                    raise
+                self.i = mark
+                statement = self.unevaluated()
+                if isinstance(statement, SectionHeader):
+                    blocks.append(Block(header, tuple(statements)))
+                    header, statements = statement, []
+                elif statement.declares_hosts:
+                    blocks.append(Block(header, (*statements, statement)))
+                    # The header spans the code: an option of the section before it is
+                    # inserted before the code, one of the section it opens after it.
+                    # Labelled by its code, not its line: the label must survive an edit above.
+                    code = self.text[statement.start : statement.end].splitlines()[0].strip()
+                    label = f"(the section left open by: {code})"
+                    header = SectionHeader(
+                        "VirtualHost", label, None, statement.start, statement.end, dynamic=True
+                    )
+                    statements = []
+                else:
+                    statements.append(statement)
         blocks.append(Block(header, tuple(statements)))
         return Chunk(self.path, self.text, tuple(blocks), tuple(self.comments))
 
     def semicolon(self, end: int) -> int:
-        if self.is_op(";"):
+        while self.is_op(";"):  # ";;" too: an insertion after the statement goes after both
             end = self.take().end
         return end
 
@@ -411,6 +459,88 @@ class _Parser:
                 " tables and further arguments are not supported",
             )
         return SectionHeader(kind, name, module, func.start, self.semicolon(end))
+
+    # --- code that is kept but not evaluated --------------------------------------------------
+    def unevaluated(self) -> Unevaluated | SectionHeader:
+        """The statement at the cursor as code kept unevaluated, or a section header whose
+        name is computed; refuses (file, line) what is not a complete Lua statement."""
+        first = self.peek()
+        if first.kind == "name" and first.text in HOST_FUNCS | COMPONENT_FUNCS:
+            return self.dynamic_header()
+        begin = self.i
+        if first.kind == "keyword" and first.text in _BLOCK_STARTS:
+            self.skip_block()
+            what = f"'{first.text}' block"
+        elif first.kind == "keyword" and first.text == "local" and self.peek(1).text == "function":
+            self.take()
+            self.skip_block()
+            what = "local function"
+        elif first.kind == "name" or self.is_op("("):
+            self.suffixed_expression()
+            if self.is_op("=") or self.is_op(","):
+                while self.is_op(","):
+                    self.take()
+                    self.suffixed_expression()
+                self.expect_op("=", "in an assignment")
+                self.expression()
+                while self.is_op(","):
+                    self.take()
+                    self.expression()
+                what = "assignment to a computed target"
+            elif self.tokens[self.i - 1].kind == "string" or self.tokens[self.i - 1].text in ")}":
+                what = "function call"
+            else:
+                raise self.fail(first, f"unexpected {self.describe(first)}: not a statement")
+        else:
+            raise self.fail(first, f"unexpected {self.describe(first)} at the start of a line")
+        tokens = self.tokens[begin : self.i]
+        end = self.semicolon(tokens[-1].end)
+        line = line_of(self.text, first.start)
+        hosts = any(t.kind == "name" and t.text in HOST_FUNCS | COMPONENT_FUNCS for t in tokens)
+        reason = f"{what} at line {line}"
+        return Unevaluated(first.start, end, reason, _assigned_names(tokens), hosts)
+
+    def skip_block(self) -> None:
+        """Past the ``end`` (or ``until`` and its condition) closing the block at the cursor."""
+        depth = 0
+        opening = self.peek()
+        while True:
+            token = self.take()
+            if token.kind == "eof":
+                raise self.fail(opening, f"unfinished '{opening.text}' block: missing 'end'")
+            if token.kind != "keyword":
+                continue
+            if token.text in ("if", "do", "function", "repeat"):
+                depth += 1
+            elif token.text in ("end", "until"):
+                depth -= 1
+                if token.text == "until":
+                    self.expression()
+                if depth == 0:
+                    return
+
+    def dynamic_header(self) -> SectionHeader:
+        """``VirtualHost(DOMAIN)``: a section whose name is only known when Prosody runs."""
+        func = self.take()
+        self.expect_op("(", f"after {func.text}")
+        first = self.i
+        argument = self.expression()
+        parts = self.tokens[first : self.i]
+        end = self.expect_op(")", f"to close {func.text}(").end
+        kind = "VirtualHost" if func.text in HOST_FUNCS else "Component"
+        module = None
+        if kind == "Component" and (self.peek().kind == "string" or self.is_op("(")):
+            module, end = self.string_argument(f"{func.text}(...)")
+        end = self.semicolon(end)
+        strings = parts[::2]
+        joined = all(t.kind == "string" for t in strings) and all(
+            t.text == ".." for t in parts[1::2]
+        )
+        if joined:  # VirtualHost("chat" .. ".example"): constant strings joined
+            name = "".join(t.value for t in strings)
+            return SectionHeader(kind, name, module, func.start, end)
+        label = self.text[argument.start : argument.end]
+        return SectionHeader(kind, label, module, func.start, end, dynamic=True)
 
     # --- expressions -------------------------------------------------------------------------
     def expression(self) -> Expr:
@@ -560,6 +690,45 @@ class _Parser:
         return Expr(start, end, True, _table_value(positional, keyed), table_sep=sep)
 
 
+_BLOCK_STARTS = frozenset({"if", "do", "while", "for", "function", "repeat"})
+# Names through which code may set any option, or read files that may.
+_ANYTHING = frozenset({"_ENV", "_G", "rawset", "setmetatable", "load", "loadfile", "dofile"})
+_ANYTHING |= {"require", "RunScript"} | INCLUDE_FUNCS
+
+
+def _assigned_names(tokens: list[Token]) -> frozenset[str] | None:
+    """The option names a statement may set: every name written to, or a field of which is
+    written to; None when it may set anything (``_ENV``, ``rawset``, an Include)."""
+    names: set[str] = set()
+    for index, token in enumerate(tokens):
+        if token.kind != "name":
+            continue
+        if token.text in _ANYTHING:
+            return None
+        before = tokens[index - 1].text if index else ""
+        if before not in (".", ":") and _written(tokens, index + 1):
+            names.add(token.text)
+    return frozenset(names)
+
+
+def _written(tokens: list[Token], at: int) -> bool:
+    """Whether the name before ``at`` is assigned: ``name =``, ``name.a.b =``, ``name[k] =``
+    (``os.getenv(...)`` only reads ``os``); ``a, b =`` assigns both."""
+    depth = 0
+    while at < len(tokens):
+        text = tokens[at].text
+        if depth == 0 and text == "=":
+            return True
+        if text == "[":
+            depth += 1
+        elif text == "]":
+            depth -= 1
+        elif depth == 0 and not (text in (".", ",") or tokens[at].kind == "name"):
+            return False
+        at += 1
+    return False
+
+
 def _normal_key(key: Any) -> Any:
     """Lua turns a float key with an integral value into an integer key."""
     if isinstance(key, float) and key.is_integer():
@@ -581,9 +750,14 @@ def _table_value(positional: list[Any], keyed: dict[Any, Any]) -> list[Any] | di
     return merged
 
 
-def parse_chunk(text: str, path: str) -> Chunk:
-    """Parse one config file; raises ProsodyConfigError naming the file and line."""
-    return _Parser(text, path).chunk()
+def parse_chunk(text: str, path: str, tolerant: bool = False) -> Chunk:
+    """Parse one config file; raises ProsodyConfigError naming the file and line.
+
+    With ``tolerant``, a statement that is valid Lua but sets no option plainly (an ``if``
+    block, a loop, a call, a computed host name) is kept as ``Unevaluated`` (or a dynamic
+    ``SectionHeader``) instead of refusing the whole file; what is not valid Lua is refused.
+    """
+    return _Parser(text, path, tolerant).chunk()
 
 
 # --- values: Python to Lua and back --------------------------------------------------------------

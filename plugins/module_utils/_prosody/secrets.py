@@ -14,6 +14,7 @@ from typing import Any
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     Assignment,
+    Unevaluated,
     parse_chunk,
 )
 
@@ -78,11 +79,16 @@ def secret_strings(value: Any, secret: bool = False) -> set[str]:
 def redact_text(text: str, path: str) -> str:
     """A configuration file's text with the value of every secret option and field replaced;
     everything else, comments and layout included, as it was."""
-    chunk = parse_chunk(text, path)
+    chunk = parse_chunk(text, path, tolerant=True)
     hidden = f'"{REDACTED}"'
     spans: list[tuple[int, int]] = []
     for block in chunk.blocks:
         for statement in block.statements:
+            if isinstance(statement, Unevaluated):
+                # Code is not taken apart: hidden whole when it mentions a secret.
+                if mentions_secret(text[statement.start : statement.end]):
+                    spans.append((statement.start, statement.end))
+                continue
             if not isinstance(statement, Assignment):
                 continue
             value = statement.value

@@ -26,6 +26,7 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua impor
     ProsodyConfigError,
     SectionHeader,
     Statement,
+    Unevaluated,
     parse_chunk,
     render_string,
 )
@@ -101,8 +102,15 @@ def _resolve_include(main_dir: str, pattern: str) -> tuple[str, ...]:
     return tuple(sorted(os.path.normpath(p) for p in found if os.path.isfile(p)))
 
 
-def load_config(path: str = DEFAULT_PATH, follow_includes: bool = True) -> ProsodyConfig:
-    """Read the main file and, if asked, every file it includes; refuse what is not clear."""
+def load_config(
+    path: str = DEFAULT_PATH, follow_includes: bool = True, tolerant: bool = False
+) -> ProsodyConfig:
+    """Read the main file and, if asked, every file it includes; refuse what is not clear.
+
+    With ``tolerant``, code that is valid Lua but not plain options (``if`` blocks, loops,
+    calls, computed host names) is kept unevaluated instead of refused: ``unchecked`` then
+    says which edits depend on it.
+    """
     main = os.path.abspath(path)
     main_dir = os.path.dirname(main)
     chunks: dict[str, Chunk] = {}
@@ -112,7 +120,7 @@ def load_config(path: str = DEFAULT_PATH, follow_includes: bool = True) -> Proso
     warnings: list[str] = []
 
     def visit(file: str, stack: tuple[str, ...]) -> None:
-        chunk = chunks.get(file) or parse_chunk(read_text(file), file)
+        chunk = chunks.get(file) or parse_chunk(read_text(file), file, tolerant)
         chunks.setdefault(file, chunk)
         for block in chunk.blocks:
             host = block.header.name if block.header else None
@@ -138,11 +146,52 @@ def load_config(path: str = DEFAULT_PATH, follow_includes: bool = True) -> Proso
     visit(main, (main,))
     seen: dict[str, str] = {}
     for _path, header in headers:
+        if header.dynamic:
+            continue
         if seen.setdefault(header.name, header.kind) != header.kind:
             warnings.append(f"{header.name} is declared both as VirtualHost and as Component")
     return ProsodyConfig(
         main, chunks, tuple(located), tuple(headers), tuple(includes), tuple(warnings)
     )
+
+
+@dataclass(frozen=True)
+class Unchecked:
+    """An edit that depends on code the editor does not evaluate, and why."""
+
+    path: str
+    line: int
+    message: str
+
+
+def unchecked(config: ProsodyConfig, host: str | None, names: Iterable[str]) -> list[Unchecked]:
+    """Why setting or removing NAMES in section HOST (None: global) cannot be checked: code in
+    that section that may set one of them, or a section with a computed name (which may be
+    HOST) that sets one. Empty when the edit depends on nothing unevaluated."""
+    wanted = set(names)
+    dynamic = {h.name for _path, h in config.headers if h.dynamic}
+    found: list[Unchecked] = []
+    for item in config.located:
+        statement = item.statement
+        if isinstance(statement, Unevaluated):
+            hits = wanted if statement.assigns is None else wanted & statement.assigns
+        elif isinstance(statement, Assignment):
+            hits = wanted & {statement.name}
+        else:
+            continue
+        same = item.host == host
+        maybe_same = host is not None and item.host in dynamic and item.host != host
+        if not hits or not ((same and isinstance(statement, Unevaluated)) or maybe_same):
+            continue
+        line = config.chunks[item.path].line_of(statement.start)
+        options = ", ".join(sorted(hits))
+        section = "global" if host is None else host
+        if maybe_same:
+            why = f"the section {item.host} (its name is computed) may be {host} and sets it"
+        else:
+            why = f"the {getattr(statement, 'reason', 'code')} may set it"
+        found.append(Unchecked(item.path, line, f"{options} in {section} cannot be checked: {why}"))
+    return found
 
 
 # --- a copy of the tree for validation -----------------------------------------------------------
@@ -175,7 +224,7 @@ def point_includes_at(
     )
     if not reads_a_copy:
         return text  # kept as it is, even a text Lua would refuse: that is for the validator
-    chunk = parse_chunk(text, path)
+    chunk = parse_chunk(text, path, tolerant=True)
     main_dir = os.path.dirname(config.main)
     out, pos = [], 0
     for block in chunk.blocks:
@@ -221,7 +270,14 @@ def config_view(config: ProsodyConfig, redact_secrets: bool = True) -> dict[str,
 
     global_section = section()
     hosts: dict[str, dict[str, Any]] = {}
+    dynamic: dict[str, dict[str, Any]] = {}
+    unevaluated: list[dict[str, Any]] = []
     for file, header in config.headers:
+        if header.dynamic:
+            line = config.chunks[file].line_of(header.start)
+            dynamic.setdefault(header.name, {"kind": header.kind, "line": line, **section()})
+            dynamic[header.name]["files"].append(file)
+            continue
         entry = hosts.setdefault(header.name, {"kind": header.kind, **section()})
         if header.kind == "Component":
             entry.setdefault("module", header.module)
@@ -230,9 +286,23 @@ def config_view(config: ProsodyConfig, redact_secrets: bool = True) -> dict[str,
         if file not in entry["files"]:
             entry["files"].append(file)
     for item in config.located:
+        if isinstance(item.statement, Unevaluated):
+            assigns = item.statement.assigns
+            unevaluated.append(
+                {
+                    "file": item.path,
+                    "line": config.chunks[item.path].line_of(item.statement.start),
+                    "section": "global" if item.host is None else item.host,
+                    "reason": item.statement.reason,
+                    "may_set": None if assigns is None else sorted(assigns),
+                }
+            )
         if not isinstance(item.statement, Assignment):
             continue
-        target = global_section if item.host is None else hosts[item.host]
+        if item.host is None:
+            target = global_section
+        else:
+            target = dynamic[item.host] if item.host in dynamic else hosts[item.host]
         if item.path not in target["files"]:
             target["files"].append(item.path)
         value = item.statement.value
@@ -261,5 +331,7 @@ def config_view(config: ProsodyConfig, redact_secrets: bool = True) -> dict[str,
         "global": global_section,
         "virtualhosts": {n: strip(e) for n, e in hosts.items() if e["kind"] == "VirtualHost"},
         "components": {n: strip(e) for n, e in hosts.items() if e["kind"] == "Component"},
+        "dynamic_sections": dynamic,
+        "unevaluated": unevaluated,
         "warnings": list(config.warnings),
     }

@@ -72,13 +72,20 @@ local function run(file)
     VirtualHost = set_host, Host = set_host, host = set_host, virtualhost = set_host,
     Component = set_host, component = set_host,
     FileContents = function() return opaque end,
+    -- What configs written by others use beside options: Lua's libraries, print kept quiet.
+    os = { getenv = os.getenv }, string = string, math = math, table = table,
+    ipairs = ipairs, pairs = pairs, tonumber = tonumber, tostring = tostring,
+    assert = assert, type = type, print = function() end,
     Include = function(pattern)
       for _, f in ipairs(glob_files(pattern)) do run(f) end
     end,
   }
   api.include = api.Include
   env = setmetatable({}, {
-    __index = function(_, k) return api[k] end,
+    __index = function(_, k)
+      if k:match("^ENV_") then return os.getenv(k:sub(5)) end
+      return api[k]
+    end,
     __newindex = function(_, k, v)
       local key = current .. "\t" .. k
       if last[key] == nil then order[#order + 1] = key end
@@ -112,11 +119,17 @@ def canonical(value: object) -> str:
     return "?"
 
 
-def lua_reads(path: Path) -> dict[tuple[str, str], str]:
-    """What Lua 5.4 itself makes of a config: (section, option) -> canonical value."""
+def lua_reads(path: Path, env: dict[str, str] | None = None) -> dict[tuple[str, str], str]:
+    """What Lua 5.4 itself makes of a config: (section, option) -> canonical value; ENV is
+    the whole environment Lua runs with (for configs that read it)."""
     assert LUA, "lua5.4 is missing: scripts/host-deps.sh must install the lua5.4 package"
     done = subprocess.run(
-        [LUA, "-", str(path)], input=EVALUATOR, capture_output=True, text=True, check=False
+        [LUA, "-", str(path)],
+        input=EVALUATOR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     result = {}
