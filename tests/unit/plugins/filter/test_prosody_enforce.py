@@ -27,7 +27,9 @@ def test_filter_names():
         "prosody_certificate_groups",
         "prosody_global_edit",
         "prosody_host_edits",
+        "prosody_overrides",
         "prosody_refusals",
+        "prosody_check_warnings",
     }
 
 
