@@ -19,6 +19,8 @@ from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.checker i
     read_check_output,
 )
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.secrets import (
+    REDACTED,
+    is_secret,
     mentions_secret,
 )
 
@@ -339,8 +341,10 @@ def find_overrides(
                 continue
             for key in value:
                 if key in weakening_keys:
+                    # The role's output shows these: a key named like a secret is not quoted.
+                    shown = REDACTED if is_secret(key) else value[key]
                     where = _location(section, table)
-                    found.append(Override(label, f"{table}.{key}", value[key], None, *where))
+                    found.append(Override(label, f"{table}.{key}", shown, None, *where))
     return found
 
 

@@ -715,3 +715,12 @@ def test_overrides_in_an_included_file_are_found_and_fixed_in_place(tmp_path):
         '\ttls_profile = "intermediate"\n'
     )
     assert find_overrides(config_view(config), ENFORCED, WEAK)[1:] == []
+
+
+def test_a_weakening_key_named_like_a_secret_is_not_quoted():
+    cfg = config(global_options={"ssl": {"password": "hunter2", "protocol": "tlsv1"}})
+    found = find_overrides(cfg, ENFORCED, [*WEAK, "password"])
+    assert [(o.setting, o.value) for o in found] == [
+        ("ssl.password", "<redacted>"),
+        ("ssl.protocol", "tlsv1"),
+    ]
