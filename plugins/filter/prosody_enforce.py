@@ -1,7 +1,8 @@
 """Filters for the enforce role on Prosody: prosody_certificate_groups, prosody_global_edit,
-prosody_host_edits, prosody_refusals (logic in module_utils/_prosody/enforcement.py).
+prosody_host_edits, prosody_overrides, prosody_refusals, prosody_check_warnings (logic in
+module_utils/_prosody/enforcement.py).
 
-One file, four filters: each is documented in the YAML file of its name next to this one.
+One file, six filters: each is documented in the YAML file of its name next to this one.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.enforcement import (
+    PER_HOST_OPTIONS,
     EnforcementError,
     certificate_groups,
+    check_warnings,
     enforced_settings,
+    find_overrides,
     global_edit,
     host_edits,
     preflight_refusals,
@@ -45,6 +49,14 @@ def _rc(result: Any, what: str) -> int:
     if isinstance(rc, bool) or not isinstance(rc, int):
         raise AnsibleFilterError(f"{what} has no exit code (rc)")
     return rc
+
+
+def _per_host(tls_profile: Any, s2s_secure_auth: Any) -> dict[str, Any]:
+    """The enforced values of the options Prosody reads per host (no tls_profile when empty)."""
+    enforced = enforced_settings(str(tls_profile or ""), s2s_secure_auth=bool(s2s_secure_auth))
+    return {
+        k: v for k, v in enforced.items() if k in PER_HOST_OPTIONS and (k != "tls_profile" or v)
+    }
 
 
 def prosody_certificate_groups(
@@ -100,6 +112,8 @@ def prosody_host_edits(
     host_settings: Any = None,
     certificate_files: Any = None,
     weakening_keys: Any = (),
+    tls_profile: Any = "",
+    s2s_secure_auth: Any = False,
 ) -> list[dict[str, Any]]:
     """``config | xmpp.encryption.prosody_host_edits(names, host_settings, ...)``."""
     try:
@@ -109,10 +123,28 @@ def prosody_host_edits(
             _mapping(host_settings or {}, "host_settings"),
             _mapping(certificate_files or {}, "certificate_files"),
             _strings(list(weakening_keys), "weakening_keys"),
+            _per_host(tls_profile, s2s_secure_auth),
         )
     except EnforcementError as exc:
         raise AnsibleFilterError(str(exc)) from exc
     return [e.as_dict() for e in edits]
+
+
+def prosody_overrides(
+    config: Any, tls_profile: Any = "", s2s_secure_auth: Any = False, weakening_keys: Any = ()
+) -> list[dict[str, Any]]:
+    """``config | xmpp.encryption.prosody_overrides(tls_profile, s2s_secure_auth, ...)``."""
+    found = find_overrides(
+        _config(config),
+        _per_host(tls_profile, s2s_secure_auth),
+        _strings(list(weakening_keys), "weakening_keys"),
+    )
+    return [o.as_dict() for o in found]
+
+
+def prosody_check_warnings(check: Any) -> list[str]:
+    """``check_result | xmpp.encryption.prosody_check_warnings``."""
+    return check_warnings(_strings(_mapping(check, "check").get("stdout_lines", []), "check"))
 
 
 def prosody_refusals(
@@ -122,6 +154,7 @@ def prosody_refusals(
     min_version: Any = "0.12",
     status: Any = None,
     check: Any = None,
+    s2s_secure_auth: Any = False,
 ) -> list[str]:
     """``config | xmpp.encryption.prosody_refusals(version, about, min_version, status, check)``."""
     try:
@@ -133,6 +166,7 @@ def prosody_refusals(
             status_rc=_rc(status, "status"),
             check_rc=_rc(check, "check"),
             check_lines=_strings(_mapping(check, "check").get("stdout_lines", []), "check"),
+            watched=list(_per_host("intermediate", s2s_secure_auth)),
         )
     except EnforcementError as exc:
         raise AnsibleFilterError(str(exc)) from exc
@@ -144,5 +178,7 @@ class FilterModule:
             "prosody_certificate_groups": prosody_certificate_groups,
             "prosody_global_edit": prosody_global_edit,
             "prosody_host_edits": prosody_host_edits,
+            "prosody_overrides": prosody_overrides,
             "prosody_refusals": prosody_refusals,
+            "prosody_check_warnings": prosody_check_warnings,
         }

@@ -115,6 +115,9 @@ options:
       - The command is split like a shell would but run without one.
       - If the command fails, cannot be run or does not finish within O(validate_timeout),
         no file is replaced and the module fails with the reason (and the command's output).
+      - A non-zero exit with nothing but the warnings of C(prosodyctl check config) in its
+        output (deprecated or obsolete global options, public registration, suggestions -
+        Prosody 0.12 and 13 exit 2 on them) is not a failure; any other line is.
       - Not run in check mode.
     type: str
   redact_secrets:

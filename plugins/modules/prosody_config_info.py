@@ -85,14 +85,16 @@ config:
       elements: dict
     global:
       description: The global section - C(options) (literal values), C(expressions) (option to
-        Lua source) and C(files) that set its options.
+        Lua source), C(files) that set its options and C(locations) (option to the C(file) and
+        C(line) of the assignment Prosody reads last).
       type: dict
     virtualhosts:
-      description: Every VirtualHost by name, each with C(options), C(expressions), C(files).
+      description: Every VirtualHost by name, each with C(options), C(expressions), C(files),
+        C(locations).
       type: dict
     components:
       description: Every Component by name, each with C(module) (null for an external
-        component), C(options), C(expressions) and C(files).
+        component), C(options), C(expressions), C(files) and C(locations).
       type: dict
     dynamic_sections:
       description: Sections whose host name is computed, by the Lua source of the name (or
@@ -116,17 +118,22 @@ config:
       options: {c2s_require_encryption: true, certificates: certs}
       expressions: {}
       files: [/etc/prosody/prosody.cfg.lua]
+      locations:
+        c2s_require_encryption: {file: /etc/prosody/prosody.cfg.lua, line: 12}
+        certificates: {file: /etc/prosody/prosody.cfg.lua, line: 14}
     virtualhosts:
       example.org:
         options: {}
         expressions: {}
         files: [/etc/prosody/prosody.cfg.lua]
+        locations: {}
     components:
       conference.example.org:
         module: muc
         options: {}
         expressions: {}
         files: [/etc/prosody/prosody.cfg.lua]
+        locations: {}
     dynamic_sections: {}
     unevaluated: []
     warnings: []

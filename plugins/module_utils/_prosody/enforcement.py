@@ -9,20 +9,36 @@ a second server kind answers the same questions in its own package beside this o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ansible.module_utils.compat.version import LooseVersion
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.checker import (
+    read_check_output,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.secrets import (
+    REDACTED,
+    is_secret,
     mentions_secret,
 )
 
 # Prosody's certificate discovery, per candidate name: the Let's Encrypt-style folder first,
 # then the flat pair.
 _LAYOUTS = (("{}/fullchain.pem", "{}/privkey.pem"), ("{}.crt", "{}.key"))
+
+# Options Prosody reads per host (a VirtualHost or Component value wins over the global one)
+# that the role enforces; each must hold the enforced value wherever it is set.
+PER_HOST_OPTIONS = (
+    "c2s_require_encryption",
+    "s2s_require_encryption",
+    "allow_unencrypted_plain_auth",
+    "s2s_secure_auth",
+    "tls_profile",
+)
+# The tables of TLS settings Prosody merges per host and per direction.
+TLS_TABLES = ("ssl", "c2s_ssl", "s2s_ssl")
 
 
 class EnforcementError(ValueError):
@@ -63,6 +79,29 @@ class Edit:
     def as_dict(self) -> dict[str, Any]:
         body = {"settings": dict(self.settings), "remove": list(self.remove)}
         return body if self.host is None else {"host": self.host, **body}
+
+
+@dataclass(frozen=True)
+class Override:
+    """A setting that weakens encryption, where Prosody reads it, and what the edits make of it
+    (``fix`` None: the key or option is removed)."""
+
+    section: str  # "global", "VirtualHost NAME" or "Component NAME"
+    setting: str  # an option, or TABLE.KEY for a key of an ssl table
+    value: Any
+    fix: Any
+    file: str | None
+    line: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "section": self.section,
+            "setting": self.setting,
+            "value": self.value,
+            "fix": self.fix,
+        }
 
 
 def certificate_candidates(name: str, directory: str) -> list[tuple[str, str]]:
@@ -161,15 +200,38 @@ def _without(table: Mapping[str, Any], keys: Collection[str]) -> dict[str, Any]:
     return {k: v for k, v in table.items() if k not in keys}
 
 
+def _strip_direction_tables(
+    options: Mapping[str, Any],
+    given: Mapping[str, Any],
+    weakening_keys: Collection[str],
+    settings: dict[str, Any],
+    remove: list[str],
+) -> None:
+    """``c2s_ssl`` and ``s2s_ssl`` without their weakening keys, removed when nothing else is
+    left; one the operator gives (``given``) is the operator's."""
+    for name in TLS_TABLES[1:]:
+        table = options.get(name)
+        if not isinstance(table, Mapping) or name in given:
+            continue
+        kept = _without(table, weakening_keys)
+        if kept == table:
+            continue
+        if kept:
+            settings[name] = kept
+        else:
+            remove.append(name)
+
+
 def global_edit(
     options: Mapping[str, Any],
     enforced: Mapping[str, Any],
     extra_settings: Mapping[str, Any],
     weakening_keys: Collection[str],
 ) -> Edit:
-    """The global section's edit: the operator's extras under the enforced options, and a
-    global ``ssl`` table without the keys that override ``tls_profile`` (removed whole when
-    nothing else is left). An ``ssl`` among the extras is the operator's: left as given.
+    """The global section's edit: the operator's extras under the enforced options, and the
+    global ``ssl``, ``c2s_ssl`` and ``s2s_ssl`` tables without the keys that override
+    ``tls_profile`` (removed whole when nothing else is left). A table among the extras is the
+    operator's: left as given.
     """
     settings = {**extra_settings, **enforced}
     remove: list[str] = []
@@ -180,6 +242,7 @@ def global_edit(
             remove.append("ssl")
         elif kept != ssl:
             settings["ssl"] = kept
+    _strip_direction_tables(options, extra_settings, weakening_keys, settings, remove)
     return Edit(settings, tuple(remove))
 
 
@@ -189,13 +252,18 @@ def host_edits(
     host_settings: Mapping[str, Any],
     certificate_files: Mapping[str, Any],
     weakening_keys: Collection[str],
+    enforced: Mapping[str, Any] | None = None,
 ) -> list[Edit]:
     """One edit per VirtualHost or Component that needs one, in the order of ``names``.
 
     A host gets the operator's settings for it, its certificate pair from
-    ``certificate_files`` (as ``ssl.certificate``/``ssl.key``), and an ``ssl`` table without
-    the weakening keys; an ``ssl`` the operator set for the host is left as given.
+    ``certificate_files`` (as ``ssl.certificate``/``ssl.key``), ``ssl``, ``c2s_ssl`` and
+    ``s2s_ssl`` tables without the weakening keys (a table the operator set for the host is
+    left as given), and the ``enforced`` value of every option of ``PER_HOST_OPTIONS`` it sets
+    otherwise, in place: Prosody reads those per host, so the host's own value would win over
+    the global one.
     """
+    per_host = {k: v for k, v in (enforced or {}).items() if k in PER_HOST_OPTIONS}
     sections = {**config.get("virtualhosts", {}), **config.get("components", {})}
     edits: list[Edit] = []
     for host in names:
@@ -207,6 +275,11 @@ def host_edits(
         if not isinstance(given, Mapping):
             raise EnforcementError(f"the settings for {host} must be a mapping of options")
         settings = dict(given)
+        options = sections[host]["options"]
+        for name, value in per_host.items():
+            set_here = name in settings or name in options
+            if set_here and settings.get(name, options.get(name)) != value:
+                settings[name] = value
         kept = _without(ssl, weakening_keys)
         if host in certificate_files:
             cert, key = _pair(certificate_files, host)
@@ -217,17 +290,62 @@ def host_edits(
                 remove.append("ssl")
             elif kept != ssl:
                 settings["ssl"] = kept
+        _strip_direction_tables(options, given, weakening_keys, settings, remove)
         if settings or remove:
             edits.append(Edit(settings, tuple(remove), host))
     return edits
 
 
-def _sections(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def _sections(config: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """Every section with its label, in the order Prosody's sections are listed."""
     return [
-        config["global"],
-        *config.get("virtualhosts", {}).values(),
-        *config.get("components", {}).values(),
+        ("global", config["global"]),
+        *((f"VirtualHost {n}", s) for n, s in config.get("virtualhosts", {}).items()),
+        *((f"Component {n}", s) for n, s in config.get("components", {}).items()),
     ]
+
+
+def _location(section: Mapping[str, Any], name: str) -> tuple[str | None, int | None]:
+    where = section.get("locations", {}).get(name)
+    if not isinstance(where, Mapping):
+        return None, None
+    return where.get("file"), where.get("line")
+
+
+def _at(section: Mapping[str, Any], name: str) -> str:
+    """The prefix FILE:LINE of the option's last assignment, when the view says where it is."""
+    file, line = _location(section, name)
+    if file is None:
+        return ""
+    return f"{file}:{line}: " if line is not None else f"{file}: "
+
+
+def find_overrides(
+    config: Mapping[str, Any], enforced: Mapping[str, Any], weakening_keys: Collection[str]
+) -> list[Override]:
+    """Every setting that weakens what ``enforced`` asks for, in every section Prosody reads:
+    an option of ``PER_HOST_OPTIONS`` with another value, and each weakening key of an
+    ``ssl``, ``c2s_ssl`` or ``s2s_ssl`` table (only that key's value is shown: the rest of a
+    table may hold the key's passphrase)."""
+    found: list[Override] = []
+    for label, section in _sections(config):
+        options = section.get("options", {})
+        for name in PER_HOST_OPTIONS:
+            if name in enforced and name in options and options[name] != enforced[name]:
+                found.append(
+                    Override(label, name, options[name], enforced[name], *_location(section, name))
+                )
+        for table in TLS_TABLES:
+            value = options.get(table)
+            if not isinstance(value, Mapping):
+                continue
+            for key in value:
+                if key in weakening_keys:
+                    # The role's output shows these: a key named like a secret is not quoted.
+                    shown = REDACTED if is_secret(key) else value[key]
+                    where = _location(section, table)
+                    found.append(Override(label, f"{table}.{key}", shown, None, *where))
+    return found
 
 
 def older_than(version: str, minimum: str) -> bool:
@@ -249,6 +367,7 @@ def preflight_refusals(
     status_rc: int,
     check_rc: int,
     check_lines: Sequence[str],
+    watched: Collection[str] = (),
 ) -> list[str]:
     """Every Prosody-specific reason not to touch this host, one sentence each.
 
@@ -267,18 +386,34 @@ def preflight_refusals(
         refusals.append(
             f"Prosody is not running (prosodyctl status rc={status_rc}), so it cannot be reloaded"
         )
-    if check_rc != 0:
-        said = [line for line in check_lines if re.search(r"\S", line)]
+    report = read_check_output(check_lines)
+    if not report.passed(check_rc):
         refusals.append(
             f"the current configuration already fails prosodyctl check config (rc={check_rc});"
-            f" fix it first: {said[-1] if said else ''}"
+            f" fix it first: {report.problem()}"
         )
-    for section in _sections(config):
+    for label, section in _sections(config):
         expressions = section.get("expressions", {})
         if "ssl" in expressions:
             # The expression is quoted to help the operator, unless it sets a secret (the
             # key's passphrase): a refusal is printed, and must not carry it.
             source = expressions["ssl"]
             shown = "an expression that sets a secret" if mentions_secret(source) else source
-            refusals.append(f"an ssl option is not a plain table ({shown}); review it by hand")
+            refusals.append(
+                f"{_at(section, 'ssl')}an ssl option is not a plain table ({shown});"
+                " review it by hand"
+            )
+        for name in [*TLS_TABLES[1:], *watched]:
+            if name in expressions:
+                source = expressions[name]
+                shown = "an expression that sets a secret" if mentions_secret(source) else source
+                refusals.append(
+                    f"{_at(section, name)}{label} sets {name} by Lua code ({shown}), which"
+                    " cannot be changed safely; set it to a plain value by hand"
+                )
     return refusals
+
+
+def check_warnings(check_lines: Sequence[str]) -> list[str]:
+    """What ``prosodyctl check config`` warned about without it being an error."""
+    return list(read_check_output(check_lines).warnings)

@@ -32,6 +32,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.checker import (
+    read_check_output,
+)
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.lua import (
     ProsodyConfigError,
 )
@@ -198,7 +201,8 @@ def _validate(
             ) from exc
         argv = validate_argv(command, copies[config.main])
         rc, out, err = _run_validator(config.main, command, argv, runner, timeout)
-        if rc != 0:
+        # prosodyctl check config exits 2 on warnings alone (a deprecated option): not a refusal.
+        if not read_check_output([*out.splitlines(), *err.splitlines()]).passed(rc):
             raise ValidationFailed(config.main, command, rc, out, err)
     finally:
         _remove(list(copies.values()))

@@ -261,12 +261,13 @@ def config_view(config: ProsodyConfig, redact_secrets: bool = True) -> dict[str,
 
     Values that are not literals (``FileContents(...)``, ``"a" .. "b"``, references) are not
     evaluated: they are listed under ``expressions`` with their Lua source instead.
+    ``locations`` gives the file and line of each option's last assignment.
     With ``redact_secrets``, secrets (``secrets.py``) are replaced, and so is the whole source
     of an expression that sets one.
     """
 
     def section() -> dict[str, Any]:
-        return {"options": {}, "expressions": {}, "files": []}
+        return {"options": {}, "expressions": {}, "files": [], "locations": {}}
 
     global_section = section()
     hosts: dict[str, dict[str, Any]] = {}
@@ -309,6 +310,8 @@ def config_view(config: ProsodyConfig, redact_secrets: bool = True) -> dict[str,
         name = item.statement.name
         target["options"].pop(name, None)
         target["expressions"].pop(name, None)
+        line = config.chunks[item.path].line_of(item.statement.start)
+        target["locations"][name] = {"file": item.path, "line": line}
         secret = redact_secrets and is_secret(name)
         if value.literal:
             shown = plain(value.value)

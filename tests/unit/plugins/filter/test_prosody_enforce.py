@@ -27,7 +27,9 @@ def test_filter_names():
         "prosody_certificate_groups",
         "prosody_global_edit",
         "prosody_host_edits",
+        "prosody_overrides",
         "prosody_refusals",
+        "prosody_check_warnings",
     }
 
 
@@ -143,3 +145,76 @@ def test_the_filters_in_a_playbook(tmp_path):
     assert msg["global"]["settings"]["s2s_secure_auth"] is True
     assert msg["hosts"] == [{"host": "conf.a.test", "settings": {}, "remove": ["ssl"]}]
     assert msg["refusals"] == ["Prosody 0.11 is older than 0.12 (no tls_profile)"]
+
+
+HOST_OVERRIDES = {
+    "global": {"options": {}, "expressions": {}},
+    "virtualhosts": {
+        "a.test": {
+            "options": {"c2s_require_encryption": False, "s2s_secure_auth": False},
+            "expressions": {},
+            "locations": {
+                "c2s_require_encryption": {"file": "/p.cfg.lua", "line": 4},
+                "s2s_secure_auth": {"file": "/p.cfg.lua", "line": 5},
+            },
+        }
+    },
+    "components": {
+        "conf.a.test": {"options": {}, "expressions": {"tls_profile": "p"}, "files": []}
+    },
+}
+
+
+def test_overrides_are_listed_with_file_and_line():
+    overrides = FILTERS["prosody_overrides"]
+    assert overrides(HOST_OVERRIDES, tls_profile="intermediate") == [
+        {
+            "file": "/p.cfg.lua",
+            "line": 4,
+            "section": "VirtualHost a.test",
+            "setting": "c2s_require_encryption",
+            "value": False,
+            "fix": True,
+        }
+    ]
+    secure = overrides(HOST_OVERRIDES, tls_profile="intermediate", s2s_secure_auth=True)
+    assert [o["setting"] for o in secure] == ["c2s_require_encryption", "s2s_secure_auth"]
+
+
+def test_host_edits_fix_a_hosts_own_weakening_options():
+    edits = FILTERS["prosody_host_edits"](
+        HOST_OVERRIDES, names=["a.test"], tls_profile="intermediate", s2s_secure_auth=True
+    )
+    assert edits == [
+        {
+            "host": "a.test",
+            "settings": {"c2s_require_encryption": True, "s2s_secure_auth": True},
+            "remove": [],
+        }
+    ]
+
+
+def test_refusals_name_lua_code_for_an_enforced_option():
+    assert FILTERS["prosody_refusals"](HOST_OVERRIDES, version="0.12.3", status=OK, check=OK) == [
+        "Component conf.a.test sets tls_profile by Lua code (p), which cannot be changed"
+        " safely; set it to a plain value by hand"
+    ]
+
+
+def test_check_config_warnings_pass_and_are_listed():
+    check = {
+        "rc": 2,
+        "stdout_lines": [
+            "Checking config...",
+            "",
+            "    You have some deprecated options in the global section:",
+            "    [daemonize]",
+            "Done.",
+            "",
+            "Problems found, see above.",
+        ],
+    }
+    assert FILTERS["prosody_refusals"](CONFIG, version="0.12.3", status=OK, check=check) == []
+    assert FILTERS["prosody_check_warnings"](check) == [
+        "You have some deprecated options in the global section: [daemonize]"
+    ]

@@ -151,3 +151,56 @@ def test_undo_refuses_a_file_changed_since_enforcement_unless_forced(tmp_path: P
     assert forced.returncode == 0, output[-3000:]
     assert config.read_text() == CONFIG
     assert [s for s in SECRETS if s in output] == []
+
+
+OVERRIDES_CONFIG = """\
+admins = { }
+certificates = "certs"
+daemonize = true
+
+VirtualHost "example.org"
+\tc2s_require_encryption = false
+\tallow_unencrypted_plain_auth = true
+Include "conf.d/*.cfg.lua"
+"""
+OVERRIDES_INCLUDED = """\
+Component "gateway.example.org"
+\tcomponent_secret = "compsecret-1"
+\ts2s_ssl = { ciphers = "ALL:@SECLEVEL=0"; protocol = "tlsv1+" }
+"""
+# prosodyctl check config as 0.12 answers for a deprecated option: exit 2, a warning only.
+CHECK_WARNS = (
+    '  *"check config"*) printf \'%s\\n\' "Checking config..." ""'
+    ' "    You have some deprecated options in the global section:" "    [daemonize]"'
+    ' "Done." "" "Problems found, see above."; exit 2 ;;'
+)
+
+
+def test_per_host_overrides_are_listed_and_fixed_and_check_warnings_do_not_stop(
+    tmp_path: Path,
+) -> None:
+    config = prepare(tmp_path)
+    config.write_text(OVERRIDES_CONFIG)
+    (config.parent / "conf.d").mkdir()
+    included = config.parent / "conf.d" / "gateway.cfg.lua"
+    included.write_text(OVERRIDES_INCLUDED)
+    prosodyctl = tmp_path / "prosodyctl"
+    lines = PROSODYCTL.splitlines()
+    prosodyctl.write_text(
+        "\n".join(CHECK_WARNS if '"check config"' in line else line for line in lines) + "\n"
+    )
+    done = run_role(tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    # The preflight lists each override with its file and line, and the checker's warning.
+    assert f"{config}:6: VirtualHost example.org sets c2s_require_encryption = false" in output
+    assert f"{config}:7: VirtualHost example.org sets allow_unencrypted_plain_auth = true" in output
+    assert f"{included}:3: Component gateway.example.org sets s2s_ssl.ciphers" in output
+    assert "prosodyctl check config warned (not an error)" in output
+    assert "daemonize" in output
+    written = config.read_text()
+    assert "\tc2s_require_encryption = true\n" in written
+    assert "\tallow_unencrypted_plain_auth = false\n" in written
+    assert "s2s_ssl" not in included.read_text()
+    assert 'component_secret = "compsecret-1"' in included.read_text()
+    assert [s for s in SECRETS if s in output] == []

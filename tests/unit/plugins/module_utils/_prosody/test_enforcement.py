@@ -3,18 +3,29 @@ templates (cert_groups, global_edit, host_edits, refusals) produced for the same
 
 import pytest
 
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.checker import (
+    read_check_output,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.edits import plan_edits
 from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.enforcement import (
+    PER_HOST_OPTIONS,
     CertificateGroup,
     Edit,
     EnforcementError,
     certificate_candidates,
     certificate_groups,
+    check_warnings,
     enforced_settings,
+    find_overrides,
     global_edit,
     host_edits,
     older_than,
     pick_certificate,
     preflight_refusals,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._prosody.tree import (
+    config_view,
+    load_config,
 )
 
 D = "/etc/prosody/certs"
@@ -408,4 +419,308 @@ def test_every_reason_at_once_in_order():
         "Prosody is not running (prosodyctl status rc=1), so it cannot be reloaded",
         "the current configuration already fails prosodyctl check config (rc=2); fix it first: bad",
         "an ssl option is not a plain table (g); review it by hand",
+    ]
+
+
+# --- prosodyctl check config: warnings are not errors ----------------------------------------
+# Shaped as Prosody 0.12 and 13 print them (util/prosodyctl/check.lua): exit code 2 for all.
+DEPRECATED_012 = [
+    "Checking config...",
+    "",
+    "    You have some deprecated options in the global section:",
+    "    [daemonize]",
+    "Done.",
+    "",
+    "Problems found, see above.",
+]
+WARNINGS_13 = [
+    "Checking config...",
+    "",
+    "    You have some deprecated options in the global section:",
+    "    'daemonize' -- This option is no longer used",
+    "",
+    "    Public registration is enabled on:",
+    "        a.test",
+    "",
+    "        If this is intentional, review our guidelines on running a public server",
+    "",
+    "    Your configuration contains the following unreferenced components:",
+    "",
+    "        upload.b.test",
+    "",
+    "    Clients may not be able to discover these services because they are not linked to",
+    "Done.",
+    "",
+    "Problems found, see above.",
+]
+MISPLACED = [
+    "**************************",
+    "Prosody was unable to find lua-unbound",
+    "**************************",
+    "Checking config...",
+    "",
+    "    You have some deprecated options in the global section:",
+    "    [daemonize]",
+    "",
+    "    You have 1 option set under b.test that should be",
+    "    in the global section of the config file, above any VirtualHost or Component definitions,",
+    "",
+    "    You need to move the following option: c2s_ports",
+    "",
+    "    You require encryption but mod_tls is not enabled.",
+    "    Connections will fail.",
+    "Done.",
+    "",
+    "Problems found, see above.",
+]
+
+
+@pytest.mark.parametrize("lines", [DEPRECATED_012, WARNINGS_13])
+def test_check_config_warnings_alone_are_no_refusal(lines):
+    assert refusals(check_rc=2, check_lines=lines) == []
+    report = read_check_output(lines)
+    assert report.errors == ()
+    assert report.unknown == ()
+    assert report.warnings[0].startswith("You have some deprecated options in the global")
+    assert "daemonize" in report.warnings[0]
+
+
+def test_check_config_warnings_are_listed_one_line_each():
+    assert check_warnings(WARNINGS_13) == [
+        "You have some deprecated options in the global section:"
+        " 'daemonize' -- This option is no longer used",
+        "Public registration is enabled on: a.test If this is intentional, review our"
+        " guidelines on running a public server",
+        "Your configuration contains the following unreferenced components: upload.b.test"
+        " Clients may not be able to discover these services because they are not linked to",
+    ]
+
+
+def test_check_config_errors_are_all_quoted_not_the_last_line():
+    (refusal,) = refusals(check_rc=2, check_lines=MISPLACED)
+    assert refusal == (
+        "the current configuration already fails prosodyctl check config (rc=2); fix it first:"
+        " You have 1 option set under b.test that should be in the global section of the config"
+        " file, above any VirtualHost or Component definitions, You need to move the following"
+        " option: c2s_ports; You require encryption but mod_tls is not enabled."
+        " Connections will fail."
+    )
+    assert "Problems found" not in refusal
+    assert "daemonize" not in refusal
+
+
+def test_an_unknown_finding_after_a_warning_is_not_taken_for_part_of_it():
+    lines = [*DEPRECATED_012[:4], "", "    Something this module has never seen", "Done."]
+    assert refusals(check_rc=2, check_lines=lines) == [
+        "the current configuration already fails prosodyctl check config (rc=2);"
+        " fix it first: Something this module has never seen"
+    ]
+
+
+def test_a_zero_exit_is_a_pass_whatever_was_printed():
+    assert read_check_output(MISPLACED).passed(0)
+    assert not read_check_output(MISPLACED).passed(2)
+    assert not read_check_output([]).passed(1)
+
+
+# --- overrides: weakening settings wherever Prosody reads them ---------------------------------
+def located(options, lines, file="/etc/prosody/prosody.cfg.lua", expressions=None):
+    body = section(options, expressions)
+    body["locations"] = {name: {"file": file, "line": line} for name, line in lines.items()}
+    return body
+
+
+ENFORCED = enforced_settings("intermediate")
+SECURE = enforced_settings("intermediate", s2s_secure_auth=True)
+HOSTS = config(
+    global_options={"c2s_require_encryption": False, "ssl": {"protocol": "tlsv1+"}},
+    virtualhosts={
+        "a.test": located(
+            {
+                "c2s_require_encryption": False,
+                "allow_unencrypted_plain_auth": True,
+                "s2s_secure_auth": False,
+                "tls_profile": "old",
+                "c2s_ssl": {"ciphers": "ALL", "certificate": "/a.crt"},
+            },
+            {
+                "c2s_require_encryption": 3,
+                "allow_unencrypted_plain_auth": 4,
+                "s2s_secure_auth": 5,
+                "tls_profile": 6,
+                "c2s_ssl": 7,
+            },
+            "/etc/prosody/conf.d/a.cfg.lua",
+        ),
+        "b.test": located({"c2s_require_encryption": True, "tls_profile": "intermediate"}, {}),
+    },
+    components={
+        "conf.a.test": located(
+            {"s2s_require_encryption": False, "s2s_ssl": {"protocol": "tlsv1"}},
+            {"s2s_require_encryption": 20, "s2s_ssl": 21},
+        )
+    },
+)
+
+
+def test_every_override_is_found_with_file_line_and_section():
+    found = [o.as_dict() for o in find_overrides(HOSTS, ENFORCED, WEAK)]
+    a = "/etc/prosody/conf.d/a.cfg.lua"
+    m = "/etc/prosody/prosody.cfg.lua"
+    assert found == [
+        {"file": None, "line": None, "section": "global", "setting": "c2s_require_encryption",
+         "value": False, "fix": True},
+        {"file": None, "line": None, "section": "global", "setting": "ssl.protocol",
+         "value": "tlsv1+", "fix": None},
+        {"file": a, "line": 3, "section": "VirtualHost a.test",
+         "setting": "c2s_require_encryption", "value": False, "fix": True},
+        {"file": a, "line": 4, "section": "VirtualHost a.test",
+         "setting": "allow_unencrypted_plain_auth", "value": True, "fix": False},
+        {"file": a, "line": 6, "section": "VirtualHost a.test", "setting": "tls_profile",
+         "value": "old", "fix": "intermediate"},
+        {"file": a, "line": 7, "section": "VirtualHost a.test", "setting": "c2s_ssl.ciphers",
+         "value": "ALL", "fix": None},
+        {"file": m, "line": 20, "section": "Component conf.a.test",
+         "setting": "s2s_require_encryption", "value": False, "fix": True},
+        {"file": m, "line": 21, "section": "Component conf.a.test", "setting": "s2s_ssl.protocol",
+         "value": "tlsv1", "fix": None},
+    ]  # fmt: skip
+
+
+def test_s2s_secure_auth_false_is_an_override_only_when_enforced():
+    def settings(enforced):
+        return [o.setting for o in find_overrides(HOSTS, enforced, WEAK)]
+
+    assert "s2s_secure_auth" not in settings(ENFORCED)
+    assert "s2s_secure_auth" in settings(SECURE)
+
+
+def test_host_overrides_are_set_in_place_to_the_enforced_values():
+    edits = host_edits(HOSTS, ["a.test", "b.test", "conf.a.test"], {}, {}, WEAK, SECURE)
+    assert [e.as_dict() for e in edits] == [
+        {
+            "host": "a.test",
+            "settings": {
+                "c2s_require_encryption": True,
+                "allow_unencrypted_plain_auth": False,
+                "s2s_secure_auth": True,
+                "tls_profile": "intermediate",
+                "c2s_ssl": {"certificate": "/a.crt"},
+            },
+            "remove": [],
+        },
+        # b.test's own values are the enforced ones: no edit
+        {
+            "host": "conf.a.test",
+            "settings": {"s2s_require_encryption": True},
+            "remove": ["s2s_ssl"],
+        },
+    ]
+
+
+def test_without_secure_auth_a_hosts_s2s_secure_auth_false_stays():
+    (edit, *_rest) = host_edits(HOSTS, ["a.test"], {}, {}, WEAK, ENFORCED)
+    assert "s2s_secure_auth" not in edit.settings
+
+
+def test_the_operators_weak_host_setting_loses_to_the_enforced_one():
+    cfg = config(virtualhosts={"a.test": section()})
+    given = {"a.test": {"c2s_require_encryption": False, "motd_text": "hi"}}
+    (edit,) = host_edits(cfg, ["a.test"], given, {}, WEAK, ENFORCED)
+    assert edit.settings == {"c2s_require_encryption": True, "motd_text": "hi"}
+
+
+def test_global_direction_tables_lose_their_weakening_keys():
+    options = {"c2s_ssl": {"protocol": "tlsv1+"}, "s2s_ssl": {"ciphers": "x", "dhparam": "/d"}}
+    edit = global_edit(options, BASE, {}, ["protocol", "ciphers"])
+    assert edit.as_dict() == {
+        "settings": {**BASE, "s2s_ssl": {"dhparam": "/d"}},
+        "remove": ["c2s_ssl"],
+    }
+
+
+def test_lua_code_setting_an_enforced_option_is_refused_with_file_and_line():
+    cfg = config(
+        virtualhosts={
+            "a.test": located(
+                {},
+                {"c2s_require_encryption": 9, "s2s_ssl": 12},
+                "/etc/prosody/conf.d/a.cfg.lua",
+                expressions={
+                    "c2s_require_encryption": 'os.getenv("REQ") == "1"',
+                    "s2s_ssl": "base_ssl",
+                    "s2s_secure_auth": "x",
+                },
+            )
+        },
+        global_expressions={"tls_profile": "profile"},
+    )
+    watched = [n for n in SECURE if n in PER_HOST_OPTIONS]
+    assert refusals(cfg, watched=watched) == [
+        "global sets tls_profile by Lua code (profile), which cannot be changed safely;"
+        " set it to a plain value by hand",
+        "/etc/prosody/conf.d/a.cfg.lua:12: VirtualHost a.test sets s2s_ssl by Lua code"
+        " (base_ssl), which cannot be changed safely; set it to a plain value by hand",
+        "/etc/prosody/conf.d/a.cfg.lua:9: VirtualHost a.test sets c2s_require_encryption by Lua"
+        ' code (os.getenv("REQ") == "1"), which cannot be changed safely; set it to a plain'
+        " value by hand",
+        "VirtualHost a.test sets s2s_secure_auth by Lua code (x), which cannot be changed"
+        " safely; set it to a plain value by hand",
+    ]
+    # Without secure auth enforced, Lua code for s2s_secure_auth is none of the role's business.
+    assert len(refusals(cfg, watched=[n for n in ENFORCED if n in PER_HOST_OPTIONS])) == 3
+
+
+def test_an_ssl_expression_refusal_names_its_file_and_line():
+    cfg = config(virtualhosts={"a.test": located({}, {"ssl": 5}, expressions={"ssl": "t"})})
+    assert refusals(cfg) == [
+        "/etc/prosody/prosody.cfg.lua:5: an ssl option is not a plain table (t); review it by hand"
+    ]
+
+
+def test_overrides_in_an_included_file_are_found_and_fixed_in_place(tmp_path):
+    main = tmp_path / "prosody.cfg.lua"
+    main.write_text(
+        'modules_enabled = { "tls" }\nc2s_require_encryption = false\nInclude "conf.d/*.cfg.lua"\n'
+    )
+    (tmp_path / "conf.d").mkdir()
+    host_file = tmp_path / "conf.d" / "a.cfg.lua"
+    host_file.write_text(
+        'VirtualHost "a.test"\n'
+        "\tallow_unencrypted_plain_auth = true -- legacy client\n"
+        '\tc2s_ssl = { protocol = "tlsv1+"; certificate = "/a.crt" }\n'
+        'Component "conf.a.test" "muc"\n'
+        '\ttls_profile = "old"\n'
+    )
+    view = config_view(load_config(str(main)), redact_secrets=False)
+    found = [(o.file, o.line, o.section, o.setting) for o in find_overrides(view, ENFORCED, WEAK)]
+    assert found == [
+        (str(main), 2, "global", "c2s_require_encryption"),
+        (str(host_file), 2, "VirtualHost a.test", "allow_unencrypted_plain_auth"),
+        (str(host_file), 3, "VirtualHost a.test", "c2s_ssl.protocol"),
+        (str(host_file), 5, "Component conf.a.test", "tls_profile"),
+    ]
+    config = load_config(str(main))
+    after = host_file.read_text()
+    for edit in host_edits(view, ["a.test", "conf.a.test"], {}, {}, WEAK, ENFORCED):
+        plan = plan_edits(config, edit.host, edit.settings, edit.remove)
+        after = plan.after[str(host_file)]
+        host_file.write_text(after)
+        config = load_config(str(main))
+    assert after == (
+        'VirtualHost "a.test"\n'
+        "\tallow_unencrypted_plain_auth = false -- legacy client\n"
+        '\tc2s_ssl = { certificate = "/a.crt" }\n'
+        'Component "conf.a.test" "muc"\n'
+        '\ttls_profile = "intermediate"\n'
+    )
+    assert find_overrides(config_view(config), ENFORCED, WEAK)[1:] == []
+
+
+def test_a_weakening_key_named_like_a_secret_is_not_quoted():
+    cfg = config(global_options={"ssl": {"password": "hunter2", "protocol": "tlsv1"}})
+    found = find_overrides(cfg, ENFORCED, [*WEAK, "password"])
+    assert [(o.setting, o.value) for o in found] == [
+        ("ssl.password", "<redacted>"),
+        ("ssl.protocol", "tlsv1"),
     ]

@@ -245,3 +245,41 @@ def test_refusal_keeps_the_whole_output_in_its_details() -> None:
     assert "lua-unbound" not in str(refusal)
     assert "c2s_ports" in str(refusal)
     assert "lua-unbound" in refusal.details()["stdout"]
+
+
+CHECK_WARNINGS_ONLY = """Checking config...
+
+    You have some deprecated options in the global section:
+    'daemonize' -- This option is no longer used
+Done.
+
+Problems found, see above.
+"""
+
+
+def test_check_config_warnings_alone_do_not_refuse_a_candidate(fixture_copy) -> None:
+    main = fixture_copy("multi.cfg.lua")
+    config = load_config(str(main))
+    plan = plan_edits(config, None, {"c2s_require_encryption": True})
+    write_files(
+        config,
+        plan.after,
+        validate="prosodyctl --config %s check config",
+        runner=lambda argv: (2, CHECK_WARNINGS_ONLY, ""),
+    )
+    assert main.read_text() == plan.after[str(main)]
+
+
+def test_check_config_errors_beside_warnings_refuse_a_candidate(fixture_copy) -> None:
+    main = fixture_copy("multi.cfg.lua")
+    before = main.read_text()
+    config = load_config(str(main))
+    plan = plan_edits(config, None, {"c2s_require_encryption": True})
+    with pytest.raises(ValidationFailed, match="You need to move the following option"):
+        write_files(
+            config,
+            plan.after,
+            validate="prosodyctl --config %s check config",
+            runner=lambda argv: (2, CHECK_WARNINGS_ONLY + PROSODYCTL_REFUSAL, ""),
+        )
+    assert main.read_text() == before
