@@ -456,8 +456,25 @@ def run_probe(params: Mapping[str, Any]) -> dict[str, Any]:
     """
     target = target_from(params)
     options = options_from(ProbeOptions, params)
-    options.check_trust_store()
-    return asyncio.run(probe_endpoint(target, options)).as_dict()
+    return asyncio.run(_probe_checking_trust(target, options)).as_dict()
+
+
+async def _probe_checking_trust(target: EndpointTarget, options: ProbeOptions) -> EndpointResult:
+    """The probe, with ``ca_path`` read meanwhile, in a thread.
+
+    Reading it imports the certificate checks (some 0.05 s from an AnsiballZ payload, which
+    caches no bytecode): before the probe, that was wall time outside its ``elapsed``; now it
+    runs while the first connections wait on the network. A bad ``ca_path`` still fails the
+    run, its probe cut off within that time, not minutes later.
+    """
+    probe = asyncio.ensure_future(probe_endpoint(target, options))
+    try:
+        await asyncio.to_thread(options.check_trust_store)
+    except BaseException:
+        probe.cancel()
+        await asyncio.wait([probe])  # its connections closed; its outcome no longer matters
+        raise
+    return await probe
 
 
 __all__ = [
