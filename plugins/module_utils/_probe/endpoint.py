@@ -347,9 +347,10 @@ async def probe_endpoint(
         )
 
     try:
-        feats, scan = await asyncio.wait_for(
-            asyncio.gather(features(), tls()), deadline.remaining() + GRACE
-        )
+        # asyncio.timeout, not wait_for: a probe cancelled from outside (a bad ca_path read
+        # beside it) then leaves no gather whose cancellation nobody retrieved (3.11 logs it).
+        async with asyncio.timeout(deadline.remaining() + GRACE):
+            feats, scan = await asyncio.gather(features(), tls())
     except TimeoutError:
         feats, scan = ProbeError("deadline", "the probe did not finish in time"), None
         problems.append("the probe was cut off at its deadline")

@@ -1,6 +1,7 @@
 """The whole probe against a fake STARTTLS server relaying to a real OpenSSL TLS server."""
 
 import asyncio
+import gc
 import socket
 import threading
 
@@ -432,6 +433,37 @@ def test_run_probe_cuts_the_probe_off_at_a_bad_trust_store(monkeypatch):
     monkeypatch.setattr(endpoint, "probe_endpoint", endless)
     with pytest.raises(X509CheckError, match="no such CA file"):
         run_probe({"host": "127.0.0.1", "port": 1})
+
+
+def test_a_probe_cut_off_mid_scan_leaves_no_unretrieved_error(monkeypatch, caplog):
+    # The probe is cancelled while its connections are open: its gather of features and
+    # scan is retrieved, so asyncio logs no "exception was never retrieved" for it.
+    accepted = threading.Event()
+
+    def bad_check(_options):
+        accepted.wait(5)
+        raise X509CheckError("no such CA file")
+
+    monkeypatch.setattr(ProbeOptions, "check_trust_store", bad_check)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        held: list[socket.socket] = []
+
+        def accept_and_hold():
+            held.append(listener.accept()[0])
+            accepted.set()
+
+        server = threading.Thread(target=accept_and_hold)
+        server.start()
+        with pytest.raises(X509CheckError):
+            run_probe({"host": "127.0.0.1", "port": listener.getsockname()[1], "timeout": 5})
+        server.join(5)
+        for conn in held:
+            conn.close()
+    gc.collect()
+    assert accepted.is_set()
+    assert not [r for r in caplog.records if r.name == "asyncio"]
 
 
 def test_default_ports():
