@@ -15,7 +15,10 @@ times, each as a process of its own:
 
 Before the lab, ``startup``: the CPU and wall time ``tls_info`` costs beyond an Ansible ping
 when the probe itself costs nothing (a closed port; ``benchmarks/startup.py``). It needs no
-lab: ``--tools startup`` measures it alone.
+lab: ``--tools startup`` measures it alone. Then ``wall``: the wall time ``tls_info`` takes
+beyond a ping and the probe's own ``elapsed`` when it does probe, against a Prosody of its
+own (the lab's image in a throwaway container, not a lab server) behind the relay at
+``--delay``; ``--tools wall`` measures it alone (docker and the image, no lab).
 
 Connections are counted by the relay (accepted connections per listener) for every tool;
 the prober also counts its own. Then a fleet: 30 endpoints (c2s and s2s of 15 servers,
@@ -52,8 +55,14 @@ from benchmarks.peers import (  # noqa: E402
     run_sslyze,
     run_testssl,
 )
-from benchmarks.relay import ask  # noqa: E402
-from benchmarks.startup import Startup, startup_table  # noqa: E402
+from benchmarks.relay import ask, running  # noqa: E402
+from benchmarks.startup import (  # noqa: E402
+    Startup,
+    WallGap,
+    measure_wall,
+    startup_table,
+    wall_table,
+)
 from benchmarks.startup import measure as measure_startup  # noqa: E402
 from lab.throwaway import docker, remove, remove_named, wait_ready  # noqa: E402
 
@@ -118,21 +127,8 @@ def endpoints(doc: dict) -> list[Endpoint]:
 @contextmanager
 def relay(routes: Sequence[str], delay: float) -> Iterator[int]:
     """Run the relay for the block; yields its process id (for its CPU time)."""
-    proc = subprocess.Popen(
-        [
-            *(PYTHON, str(REPO / "benchmarks" / "relay.py"), "--delay", str(delay)),
-            *("--control", f"{CONTROL[0]}:{CONTROL[1]}", *routes),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        if proc.stdout is None or proc.stdout.readline().strip() != "ready":
-            raise RuntimeError("the relay did not start")
-        yield proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with running(routes, delay, CONTROL) as pid:
+        yield pid
 
 
 def counted(fn, key: str | None) -> tuple[object, float, int | None]:  # noqa: ANN001
@@ -363,9 +359,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         default="all",
         help="per-endpoint tools (comma-separated of prober, tls_info, sslyze, sslyze-same), "
         "'all', or 'none' for the fleet run alone; testssl.sh runs only with 'all'; "
-        "'startup' adds tls_info's start-up cost, and alone measures only that (no lab)",
+        "'startup' adds tls_info's start-up cost and 'wall' its wall gap against a server "
+        "of its own; alone, they measure only that (no lab)",
     )
-    parser.add_argument("--startup-runs", type=int, default=9, help="runs of each command")
+    parser.add_argument(
+        "--startup-runs", type=int, default=9, help="runs of each command (startup, wall)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(REPO / ".build" / "collections"))
     chosen = set(args.tools.split(","))
@@ -375,8 +374,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         # First, while no lab container of this run competes for the cores.
         print("[startup] tls_info beside ping, closed port ...", file=sys.stderr, flush=True)
         startup = measure_startup(args.startup_runs)
-    if chosen == {"startup"}:
-        report(started, [], [], startup, args.delay)
+    wall = None
+    if args.tools == "all" or "wall" in chosen:
+        print("[wall] tls_info beside ping, relayed Prosody ...", file=sys.stderr, flush=True)
+        wall = measure_wall(args.startup_runs, args.delay)
+    if chosen <= {"startup", "wall"}:
+        report(started, [], [], startup, args.delay, wall)
         return
     # pip compiled sslyze's modules when it installed them; compile the collection's too, so
     # that no tool pays for compiling its sources at every start.
@@ -425,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     "docker-proxy": proxy_pids(),
                 }
                 fleets.append(fleet(relayed_fleet, condition, ca, cpu_of))
-    report(started, rows, fleets, startup, args.delay)
+    report(started, rows, fleets, startup, args.delay, wall)
 
 
 def report(
@@ -434,12 +437,15 @@ def report(
     fleets: Sequence[dict],
     startup: Startup | None,
     delay: float,
+    wall: WallGap | None = None,
 ) -> None:
     """The tables to stdout, everything measured to ``results.json``."""
     print(f"# xmpp.encryption prober vs sslyze and testssl.sh ({started:%Y-%m-%d %H:%M} UTC)")
     print(f"machine: {machine()}\n")
     if startup:
         print(startup_table(startup) + "\n")
+    if wall:
+        print(wall_table(wall) + "\n")
     if rows:
         print(table(rows))
     if fleets:
@@ -464,6 +470,7 @@ def report(
         "rows": [asdict(r) for r in rows],
         "fleet": fleets,
         "startup": startup.as_dict() if startup else None,
+        "wall": wall.as_dict() if wall else None,
     }
     (OUT / "results.json").write_text(json.dumps(result, indent=1) + "\n")
     print(f"\nwritten to {OUT / 'results.json'}", file=sys.stderr)

@@ -34,8 +34,10 @@ import contextlib
 import json
 import signal
 import socket
+import subprocess
+import sys
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 CHUNK = 65536
@@ -452,6 +454,26 @@ def ask(control: tuple[str, int], command: str = "count") -> dict[str, int]:
         while chunk := sock.recv(4096):
             data += chunk
     return json.loads(data)
+
+
+@contextlib.contextmanager
+def running(routes: Sequence[str], delay: float, control: tuple[str, int]) -> Iterator[int]:
+    """This relay as a process of its own for the block; yields its id (for its CPU time)."""
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, __file__, "--delay", str(delay)),
+            *("--control", f"{control[0]}:{control[1]}", *routes),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        if proc.stdout is None or proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the relay did not start")
+        yield proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

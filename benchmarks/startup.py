@@ -10,6 +10,12 @@ unpacking, compiling (zipimport caches no bytecode) and importing it on the targ
 
     python benchmarks/startup.py [--runs 9] [--json FILE]
 
+Wall gap (``--server``): the same beside a real server, what a task pays beyond the probe's
+own ``elapsed`` when it probes something: the wall time of ``tls_info`` minus that of ping
+minus ``elapsed`` (medians), against a throwaway Prosody of its own (the lab's image, not the
+lab's servers; on 127.0.0.201) behind the benchmark's relay (127.0.0.202), which delays each
+direction by ``--delay`` (25 ms: a 50 ms round trip). Needs docker and the lab's image.
+
 Payload (``--payload``): for each module of ``plugins/modules``, the collection's
 module_utils files Ansible's own finder (``module_common.recursive_finder``) puts in its
 payload and their lines, and whether a module that runs on managed servers (``prosody_*``,
@@ -36,12 +42,36 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.relay import ask, running  # noqa: E402
+from lab.throwaway import remove, remove_named, seed, start_seeded, wait_ready  # noqa: E402
+
 COLLECTIONS = REPO / ".build" / "collections"
 FQCN = "xmpp.encryption"
 PACKAGE = "ansible_collections/xmpp/encryption/plugins/module_utils/"
 # Modules that run on the managed servers themselves, and what they must not carry there.
 MANAGED = ("prosody_", "certificate_")
 NOT_ON_SERVERS = ("_probe", "_grading", "_report", "_fleet")
+# The wall gap's own server and relay: addresses no lab server, fleet or profile uses.
+WALL_PREFIX = "xmpp-bench-wall-"
+WALL_SERVER = "127.0.0.201"
+WALL_RELAY = "127.0.0.202"
+WALL_CONTROL = ("127.0.0.202", 7202)
+WALL_DOMAIN = "wall.bench.test"
+WALL_CONFIG = f"""\
+-- Throwaway server for the benchmark's wall gap: Prosody's defaults, a self-signed certificate.
+pidfile = "/run/prosody/prosody.pid"
+data_path = "/var/lib/prosody"
+log = {{ info = "/var/log/prosody/prosody.log"; error = "/var/log/prosody/prosody.err" }}
+modules_enabled = {{ "saslauth"; "tls"; "dialback"; "disco"; "admin_shell"; "posix" }}
+interfaces = {{ "*" }}
+c2s_ports = {{ 5222 }}
+authentication = "internal_hashed"
+storage = "internal"
+certificates = "certs"
+VirtualHost "{WALL_DOMAIN}"
+"""
 
 
 @dataclass(frozen=True)
@@ -70,6 +100,25 @@ class Startup:
 
     def as_dict(self) -> dict[str, float | int]:
         return {**asdict(self), "extra_cpu": self.extra_cpu, "extra_wall": self.extra_wall}
+
+
+@dataclass(frozen=True)
+class WallGap:
+    runs: int
+    delay: float  # seconds added per direction
+    ping_wall: float  # medians
+    module_wall: float
+    probe_elapsed: float
+    connections: float  # the relay's count per tls_info run: it went through the relay
+    load: float
+
+    @property
+    def gap(self) -> float:
+        """Wall time beyond a ping and the probe itself: what the goal bounds (0.3 s)."""
+        return self.module_wall - self.ping_wall - self.probe_elapsed
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {**asdict(self), "gap": self.gap}
 
 
 @contextmanager
@@ -135,6 +184,83 @@ def measure(runs: int = 9) -> Startup:
     }
     load = os.getloadavg()[0]
     return Startup(runs, *med["ping"], *med["module"], statistics.median(elapsed), load)
+
+
+@contextmanager
+def relayed_server(delay: float) -> Iterator[tuple[str, str]]:
+    """A Prosody of this run's own behind the relay; yields the relay's address and the CA
+    file that verifies the server. Removes both afterwards (and what a broken run left)."""
+    remove_named(WALL_PREFIX)
+    name = f"{WALL_PREFIX}prosody"
+    with tempfile.TemporaryDirectory(prefix=WALL_PREFIX) as tmp:
+        seed_dir = seed(Path(tmp), WALL_DOMAIN, WALL_CONFIG)
+        try:
+            start_seeded(name, WALL_SERVER, seed_dir, (5222,))
+            wait_ready(name, WALL_SERVER, WALL_DOMAIN)
+            with running([f"{WALL_RELAY}:5222={WALL_SERVER}:5222"], delay, WALL_CONTROL):
+                yield WALL_RELAY, str(seed_dir / "ca" / "self.crt")
+        finally:
+            remove([name])
+
+
+def measure_wall(runs: int = 9, delay: float = 0.025) -> WallGap:
+    """Median wall time of ping and of a full tls_info probe of a relayed server, interleaved.
+
+    As ``measure``: one unmeasured round first, the order flipped every round. A run that
+    did not probe the server completely, or not through the relay, fails the measurement.
+    """
+    with relayed_server(delay) as (address, ca):
+        commands = {
+            "ping": ("ansible.builtin.ping", None),
+            "module": (
+                f"{FQCN}.tls_info",
+                f"host={address} port=5222 domain={WALL_DOMAIN} ca_path={ca}",
+            ),
+        }
+        walls: dict[str, list[float]] = {name: [] for name in commands}
+        elapsed: list[float] = []
+        connections: list[int] = []
+        for round_ in range(runs + 1):
+            order = list(commands) if round_ % 2 else list(reversed(commands))
+            for name in order:
+                if name == "module":
+                    ask(WALL_CONTROL, "reset")
+                run, result = run_ansible(*commands[name])
+                if name == "module":
+                    count = ask(WALL_CONTROL, "count")[f"{address}:5222"]
+                    if result.get("error") or not (result.get("tls") or {}).get("complete"):
+                        raise RuntimeError(f"tls_info did not probe the server: {result}")
+                    if count == 0:
+                        raise RuntimeError("tls_info did not connect through the relay")
+                if round_:
+                    walls[name].append(run.wall)
+                    if name == "module":
+                        elapsed.append(float(result["elapsed"]))
+                        connections.append(count)
+    return WallGap(
+        runs,
+        delay,
+        statistics.median(walls["ping"]),
+        statistics.median(walls["module"]),
+        statistics.median(elapsed),
+        statistics.median(connections),
+        os.getloadavg()[0],
+    )
+
+
+def wall_table(w: WallGap) -> str:
+    label = f"+{w.delay * 1000:.0f} ms each way"
+    return "\n".join(
+        [
+            f"| wall gap ({w.runs} runs, medians; load {w.load:.1f}) | wall s |",
+            "|---|---:|",
+            f"| ansible.builtin.ping | {w.ping_wall:.3f} |",
+            f"| {FQCN}.tls_info, Prosody {label} ({w.connections:.0f} connections) "
+            f"| {w.module_wall:.3f} |",
+            f"| the probe itself (``elapsed``) | {w.probe_elapsed:.3f} |",
+            f"| tls_info - ping - elapsed (goal: <= 0.3) | {w.gap:.3f} |",
+        ]
+    )
 
 
 def startup_table(s: Startup) -> str:
@@ -223,6 +349,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--payload", action="store_true", help="print each module's payload instead"
     )
     parser.add_argument("--files", action="store_true", help="with --payload: list the files")
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="the wall gap against a throwaway Prosody behind the relay instead (docker)",
+    )
+    parser.add_argument("--delay", type=float, default=0.025, help="with --server: per direction")
     args = parser.parse_args(argv)
     if args.payload:
         rows = payloads()
@@ -233,6 +365,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.json:
             write_json(args.json, [asdict(p) for p in rows])
         return 1 if any(p.forbidden for p in rows) else 0
+    if args.server:
+        wall = measure_wall(args.runs, args.delay)
+        print(wall_table(wall))
+        if args.json:
+            write_json(args.json, wall.as_dict())
+        return 0
     result = measure(args.runs)
     print(startup_table(result))
     if args.json:

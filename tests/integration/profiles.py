@@ -9,17 +9,14 @@ these containers are not on the lab network and carry no ``xmpp-lab.role`` label
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.throwaway import docker, remove, remove_named, wait_ready
+from lab.throwaway import remove, remove_named, seed, start_seeded, wait_ready
 
-IMAGE = "xmpp-lab/prosody:bookworm"
 PROFILES = ("modern", "intermediate", "old", "legacy")
 FIRST_ADDRESS = 31  # 127.0.0.31 ...
 PORTS = (5222, 5269)
@@ -50,34 +47,11 @@ class ProfileServer:
     domain: str
 
 
-def _seed(root: Path, profile: str, domain: str) -> Path:
-    seed = root / "seed"
-    certs = seed / "certs" / domain
-    certs.mkdir(parents=True)
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2",
-            "-subj", f"/CN={domain}", "-addext", f"subjectAltName=DNS:{domain}",
-            "-keyout", str(certs / "privkey.pem"), "-out", str(certs / "fullchain.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    (seed / "ca").mkdir()
-    shutil.copy(certs / "fullchain.pem", seed / "ca" / "profile.crt")  # lab-init wants one
-    (seed / "users").write_text("")
-    (seed / "prosody.cfg.lua").write_text(CONFIG.format(profile=profile, domain=domain))
-    return seed
-
-
 def start(profile: str, address: str, workdir: Path) -> ProfileServer:
     domain = f"{profile}.profile.test"
     name = PREFIX + profile
-    seed = _seed(workdir / profile, profile, domain)
-    published = [arg for p in PORTS for arg in ("-p", f"{address}:{p}:{p}")]
-    docker("create", "--name", name, "--hostname", name, *published, IMAGE)
-    docker("cp", str(seed), f"{name}:/lab-seed")
-    docker("start", name)
+    config = CONFIG.format(profile=profile, domain=domain)
+    start_seeded(name, address, seed(workdir / profile, domain, config), PORTS)
     return ProfileServer(profile, name, address, domain)
 
 

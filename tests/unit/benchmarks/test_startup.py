@@ -1,5 +1,6 @@
 """benchmarks/startup.py and its place in bench.py: payloads, the closed port, the report."""
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -137,3 +138,89 @@ def test_the_checks_error_is_the_one_tls_info_catches():
     assert endpoint.X509CheckError is check.X509CheckError
     with pytest.raises(endpoint.X509CheckError):
         endpoint.run_probe({"host": "127.0.0.1", "port": 1, "ca_path": "/nonexistent/ca.pem"})
+
+
+def test_bench_measures_the_wall_gap_alone_without_the_lab(monkeypatch, tmp_path, capsys):
+    bench = _load("bench")
+    figures = startup.WallGap(5, 0.025, 1.0, 2.5, 1.2, 27, 0.5)
+    asked = []
+    monkeypatch.setattr(bench, "measure_wall", lambda runs, delay: asked.append(delay) or figures)
+    monkeypatch.setattr(bench, "measure_startup", lambda runs: pytest.fail("startup measured"))
+    monkeypatch.setattr(bench, "OUT", tmp_path)
+    monkeypatch.setattr(bench, "lab", lambda: pytest.fail("the lab was used"))
+    bench.main(["--tools", "wall", "--delay", "0.025"])
+    assert asked == [0.025]
+    written = json.loads((tmp_path / "results.json").read_text())
+    assert written["wall"]["gap"] == pytest.approx(0.3)
+    assert written["startup"] is None
+    assert written["rows"] == []
+    out = capsys.readouterr().out
+    assert "| tls_info - ping - elapsed (goal: <= 0.3) | 0.300 |" in out
+    assert "+25 ms each way (27 connections) | 2.500 |" in out
+
+
+def _fake_wall_runs(monkeypatch, result: dict, count: int) -> None:
+    @contextlib.contextmanager
+    def server(_delay):
+        yield "127.0.0.202", "/ca.pem"
+
+    def run(module, _args=None):
+        return startup.Run(1.0, 2.0 if "tls_info" in module else 1.0), result
+
+    monkeypatch.setattr(startup, "relayed_server", server)
+    monkeypatch.setattr(startup, "run_ansible", run)
+    monkeypatch.setattr(startup, "ask", lambda _c, _cmd: {"127.0.0.202:5222": count})
+
+
+def test_wall_gap_is_module_minus_ping_minus_elapsed(monkeypatch):
+    _fake_wall_runs(monkeypatch, {"error": None, "tls": {"complete": True}, "elapsed": 0.8}, 27)
+    wall = startup.measure_wall(runs=3)
+    assert (wall.ping_wall, wall.module_wall, wall.probe_elapsed) == (1.0, 2.0, 0.8)
+    assert wall.gap == pytest.approx(0.2)
+    assert wall.connections == 27
+
+
+@pytest.mark.parametrize(
+    ("result", "count", "message"),
+    [
+        ({"error": {"code": "connect-refused"}, "tls": None, "elapsed": 0.1}, 1, "did not probe"),
+        ({"error": None, "tls": {"complete": False}, "elapsed": 0.8}, 27, "did not probe"),
+        ({"error": None, "tls": {"complete": True}, "elapsed": 0.8}, 0, "through the relay"),
+    ],
+)
+def test_wall_gap_refuses_a_run_that_did_not_probe_the_relayed_server(
+    monkeypatch, result, count, message
+):
+    _fake_wall_runs(monkeypatch, result, count)
+    with pytest.raises(RuntimeError, match=message):
+        startup.measure_wall(runs=3)
+
+
+def test_relay_runs_as_a_process_and_counts_its_connections():
+    relay = _load("relay")
+    with socket.socket() as target:
+        target.bind(("127.0.0.1", 0))
+        target.listen()
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            listen = free.getsockname()[1]
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            control = ("127.0.0.1", free.getsockname()[1])
+        route = f"127.0.0.1:{listen}=127.0.0.1:{target.getsockname()[1]}"
+        with relay.running([route], 0.0, control) as pid:
+            assert pid > 0
+            socket.create_connection(("127.0.0.1", listen), timeout=2).close()
+            target.settimeout(5)
+            target.accept()[0].close()
+            assert relay.ask(control) == {f"127.0.0.1:{listen}": 1}
+
+
+def test_seed_holds_a_config_a_certificate_for_the_domain_and_its_ca(tmp_path):
+    throwaway = importlib.import_module("lab.throwaway")
+    seed = throwaway.seed(tmp_path, "wall.test", "-- config\n")
+    assert (seed / "prosody.cfg.lua").read_text() == "-- config\n"
+    cert = (seed / "certs" / "wall.test" / "fullchain.pem").read_bytes()
+    assert cert.startswith(b"-----BEGIN CERTIFICATE-----")
+    assert (seed / "ca" / "self.crt").read_bytes() == cert
+    assert (seed / "users").read_text() == ""

@@ -1,14 +1,17 @@
 """The whole probe against a fake STARTTLS server relaying to a real OpenSSL TLS server."""
 
 import asyncio
+import gc
 import socket
+import threading
 
 import pytest
 
-from ansible_collections.xmpp.encryption.plugins.module_utils._probe import plaintext
+from ansible_collections.xmpp.encryption.plugins.module_utils._probe import endpoint, plaintext
 from ansible_collections.xmpp.encryption.plugins.module_utils._probe.endpoint import (
     DEFAULT_PORTS,
     EndpointTarget,
+    X509CheckError,
     probe_endpoint,
     run_probe,
 )
@@ -383,6 +386,84 @@ def test_run_probe_defaults_and_unreachable_result():
     assert out["endpoint"]["domain"] == "127.0.0.1"
     assert out["error"]["code"] == "connect-refused"
     assert out["handshakes"] == 1
+
+
+def test_run_probe_connects_while_the_trust_store_is_read(monkeypatch):
+    # The trust store is read beside the probe, not before it: the first connection is
+    # accepted while the check still runs (before, the check waited here in vain for 5 s).
+    accepted = threading.Event()
+    seen: list[bool] = []
+
+    def slow_check(_options):
+        seen.append(accepted.wait(5))
+
+    monkeypatch.setattr(ProbeOptions, "check_trust_store", slow_check)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def accept_one():
+            conn, _addr = listener.accept()
+            accepted.set()
+            conn.close()
+
+        server = threading.Thread(target=accept_one)
+        server.start()
+        out = run_probe(
+            {"host": "127.0.0.1", "port": listener.getsockname()[1], "checks": ["features"]}
+        )
+        server.join(5)
+    assert seen == [True]
+    assert out["error"] is not None  # the server closed at once: a result, not a hang
+
+
+def test_run_probe_cuts_the_probe_off_at_a_bad_trust_store(monkeypatch):
+    # A bad ca_path still fails the run, as soon as it is read: the probe does not go on.
+    started = threading.Event()
+
+    def bad_check(_options):
+        started.wait(5)
+        raise X509CheckError("no such CA file")
+
+    async def endless(_target, _options):
+        started.set()
+        await asyncio.sleep(60)
+
+    monkeypatch.setattr(ProbeOptions, "check_trust_store", bad_check)
+    monkeypatch.setattr(endpoint, "probe_endpoint", endless)
+    with pytest.raises(X509CheckError, match="no such CA file"):
+        run_probe({"host": "127.0.0.1", "port": 1})
+
+
+def test_a_probe_cut_off_mid_scan_leaves_no_unretrieved_error(monkeypatch, caplog):
+    # The probe is cancelled while its connections are open: its gather of features and
+    # scan is retrieved, so asyncio logs no "exception was never retrieved" for it.
+    accepted = threading.Event()
+
+    def bad_check(_options):
+        accepted.wait(5)
+        raise X509CheckError("no such CA file")
+
+    monkeypatch.setattr(ProbeOptions, "check_trust_store", bad_check)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        held: list[socket.socket] = []
+
+        def accept_and_hold():
+            held.append(listener.accept()[0])
+            accepted.set()
+
+        server = threading.Thread(target=accept_and_hold)
+        server.start()
+        with pytest.raises(X509CheckError):
+            run_probe({"host": "127.0.0.1", "port": listener.getsockname()[1], "timeout": 5})
+        server.join(5)
+        for conn in held:
+            conn.close()
+    gc.collect()
+    assert accepted.is_set()
+    assert not [r for r in caplog.records if r.name == "asyncio"]
 
 
 def test_default_ports():
