@@ -18,8 +18,8 @@ direction by ``--delay`` (25 ms: a 50 ms round trip). Needs docker and the lab's
 
 Payload (``--payload``): for each module of ``plugins/modules``, the collection's
 module_utils files Ansible's own finder (``module_common.recursive_finder``) puts in its
-payload and their lines, and whether a module that runs on managed servers (``prosody_*``,
-``certificate_*``) ships prober, grading, report or fleet code (exit status 1 if one does).
+payload and their lines, and whether a module that runs on managed servers (the list in
+scripts/check_layers.py) ships prober, grading, report or fleet code (exit status 1 if one does).
 """
 
 from __future__ import annotations
@@ -46,13 +46,11 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.relay import ask, running  # noqa: E402
 from lab.throwaway import remove, remove_named, seed, start_seeded, wait_ready  # noqa: E402
+from scripts.check_layers import CONTROLLER_ONLY, MANAGED_NODE_MODULES  # noqa: E402
 
 COLLECTIONS = REPO / ".build" / "collections"
 FQCN = "xmpp.encryption"
 PACKAGE = "ansible_collections/xmpp/encryption/plugins/module_utils/"
-# Modules that run on the managed servers themselves, and what they must not carry there.
-MANAGED = ("prosody_", "certificate_")
-NOT_ON_SERVERS = ("_probe", "_grading", "_report", "_fleet")
 # The wall gap's own server and relay: addresses no lab server, fleet or profile uses.
 WALL_PREFIX = "xmpp-bench-wall-"
 WALL_SERVER = "127.0.0.201"
@@ -294,9 +292,9 @@ class Payload:
     @property
     def forbidden(self) -> list[str]:
         """Packages a module that runs on managed servers ships but must not."""
-        if not self.module.startswith(MANAGED):
+        if not self.module.startswith(MANAGED_NODE_MODULES):
             return []
-        return [p for p in self.packages if p in NOT_ON_SERVERS]
+        return [p for p in self.packages if p in CONTROLLER_ONLY]
 
 
 def payloads(modules_dir: Path = REPO / "plugins" / "modules") -> list[Payload]:
@@ -332,7 +330,9 @@ def payload_table(rows: Sequence[Payload]) -> str:
         "|---|---:|---:|---:|---:|---|---|",
     ]
     for p in rows:
-        on_server = ", ".join(p.forbidden) or "none" if p.module.startswith(MANAGED) else "-"
+        on_server = (
+            ", ".join(p.forbidden) or "none" if p.module.startswith(MANAGED_NODE_MODULES) else "-"
+        )
         files = sum(1 for name in p.files if not name.endswith("__init__.py"))
         lines.append(
             f"| {p.module} | {files} | {p.lines} | {p.module_lines} | {p.ansible_lines} "

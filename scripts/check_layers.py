@@ -33,7 +33,7 @@ LEVELS = {
 }
 
 # Modules that run on managed servers, and the packages they must never ship.
-MANAGED_NODE_MODULES = ("prosody_", "certificate_")
+MANAGED_NODE_MODULES = ("prosody_", "certificate_", "acme_")
 CONTROLLER_ONLY = {"_probe", "_grading", "_report", "_fleet"}
 
 

@@ -53,7 +53,7 @@ def test_modules_on_managed_servers_ship_no_prober_grading_report_or_fleet(paylo
     for name in MANAGED:
         assert payloads[name].packages, name
         assert payloads[name].forbidden == [], name
-    managed = [p for p in payloads.values() if p.module.startswith(startup.MANAGED)]
+    managed = [p for p in payloads.values() if p.module.startswith(startup.MANAGED_NODE_MODULES)]
     assert all(not p.forbidden for p in managed)
 
 
