@@ -33,35 +33,13 @@ extends_documentation_fragment:
   - xmpp.encryption.requirements.dnspython
   - xmpp.encryption.attributes
   - xmpp.encryption.attributes.read_only
+  - xmpp.encryption.dns
 options:
   domain:
     description:
       - The XMPP domain (the domain part of the JIDs), for example C(example.org).
     type: str
     required: true
-  nameservers:
-    description:
-      - Addresses of the DNS servers to ask, in turn. They may be recursive resolvers or the
-        authoritative servers of the zone.
-      - Without it, the nameservers of the system resolver configuration are used.
-    type: list
-    elements: str
-  port:
-    description:
-      - The port of the DNS servers.
-    type: int
-    default: 53
-  trust_anchor:
-    description:
-      - File with DS or DNSKEY records in zone-file syntax (for example the output of
-        C(dig DNSKEY)) for any zone; validation starts from there.
-      - Without it, the root zone's key-signing keys (key tags 20326 and 38696) are used.
-    type: path
-  timeout:
-    description:
-      - Seconds to wait for each try of a query; every query is tried three times.
-    type: float
-    default: 1.0
   certificate:
     description:
       - The server's certificate to match TLSA records against, as PEM text (leaf first,
@@ -206,9 +184,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
     require_dnspython,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import system_nameservers
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import (
+    LOOKUP_OPTIONS,
+    lookup_nameservers,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.errors import DnsError
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
-    DnsInspectError,
     inspect_domain,
 )
 
@@ -217,20 +198,15 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "domain": {"type": "str", "required": True},
-            "nameservers": {"type": "list", "elements": "str"},
-            "port": {"type": "int", "default": 53},
-            "trust_anchor": {"type": "path"},
-            "timeout": {"type": "float", "default": 1.0},
+            **LOOKUP_OPTIONS,
             "certificate": {"type": "str"},
         },
         supports_check_mode=True,
     )
     require_dnspython(module)
     p = module.params
-    nameservers = p["nameservers"] or system_nameservers()
-    if not nameservers:
-        module.fail_json(msg="no nameservers given and none configured on the system")
     try:
+        nameservers = lookup_nameservers(p["nameservers"])
         report = inspect_domain(
             p["domain"],
             nameservers=nameservers,
@@ -239,7 +215,7 @@ def main() -> None:
             trust_anchor=p["trust_anchor"],
             certificate=p["certificate"],
         )
-    except DnsInspectError as exc:
+    except DnsError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **report.as_dict())
 

@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - xmpp.encryption.requirements.dnspython
   - xmpp.encryption.attributes
   - xmpp.encryption.attributes.read_only
+  - xmpp.encryption.dns
 options:
   names:
     description:
@@ -31,30 +32,6 @@ options:
     type: list
     elements: str
     required: true
-  nameservers:
-    description:
-      - Addresses of the DNS servers to ask, in turn - recursive resolvers, or the authoritative
-        servers of every zone from the trust anchor down.
-      - Without it, the nameservers of the system resolver configuration are used.
-    type: list
-    elements: str
-  port:
-    description:
-      - The port of the DNS servers.
-    type: int
-    default: 53
-  trust_anchor:
-    description:
-      - File with DS or DNSKEY records in zone-file syntax for any zone; validation starts
-        from there.
-      - Without it, the root zone's key-signing keys are used.
-    type: path
-  timeout:
-    description:
-      - Seconds to wait for each try of a query; every query is tried three times, and all
-        of them end within 30 seconds.
-    type: float
-    default: 1.0
 seealso:
   - module: xmpp.encryption.dns_info
 """
@@ -97,9 +74,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.xmpp.encryption.plugins.module_utils._common.dependencies import (
     require_dnspython,
 )
-from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import system_nameservers
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.client import (
+    LOOKUP_OPTIONS,
+    lookup_nameservers,
+)
+from ansible_collections.xmpp.encryption.plugins.module_utils._dns.errors import DnsError
 from ansible_collections.xmpp.encryption.plugins.module_utils._dns.inspect import (
-    DnsInspectError,
     read_tlsa,
 )
 
@@ -108,19 +88,14 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "names": {"type": "list", "elements": "str", "required": True},
-            "nameservers": {"type": "list", "elements": "str"},
-            "port": {"type": "int", "default": 53},
-            "trust_anchor": {"type": "path"},
-            "timeout": {"type": "float", "default": 1.0},
+            **LOOKUP_OPTIONS,
         },
         supports_check_mode=True,
     )
     require_dnspython(module)
     p = module.params
-    nameservers = p["nameservers"] or system_nameservers()
-    if not nameservers:
-        module.fail_json(msg="no nameservers given and none configured on the system")
     try:
+        nameservers = lookup_nameservers(p["nameservers"])
         found = read_tlsa(
             p["names"],
             nameservers=nameservers,
@@ -128,7 +103,7 @@ def main() -> None:
             timeout=p["timeout"],
             trust_anchor=p["trust_anchor"],
         )
-    except DnsInspectError as exc:
+    except DnsError as exc:
         module.fail_json(msg=str(exc))
     tlsa = {
         name: {

@@ -25,6 +25,23 @@ except ImportError:  # decided once, in _common.dependencies
     pass
 
 
+# The lookup options of dns_info and tlsa_info (doc fragment xmpp.encryption.dns).
+LOOKUP_OPTIONS = {
+    "nameservers": {"type": "list", "elements": "str"},
+    "port": {"type": "int", "default": 53},
+    "trust_anchor": {"type": "path"},
+    "timeout": {"type": "float", "default": 1.0},
+}
+
+
+def lookup_nameservers(given: Sequence[str] | None) -> list[str]:
+    """The nameservers to ask: the ones given, else the system's; ``DnsError`` when none."""
+    nameservers = list(given or system_nameservers())
+    if not nameservers:
+        raise DnsError("no nameservers given and none configured on the system")
+    return nameservers
+
+
 def system_nameservers() -> list[str]:
     """The nameservers of the system resolver configuration (empty when there is none)."""
     try:

@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
-import yaml
-from ansible.utils.plugin_docs import add_fragments
+
+from ansible_collections.xmpp.encryption.tests.unit.support.docs import merged_doc
 
 REPO = Path(__file__).resolve().parents[3]
-PACKAGE = "ansible_collections.xmpp.encryption.plugins"
 MODULES = sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py"))
-
-
-class Fragments:
-    """The collection's doc fragments by full name, as Ansible's fragment loader finds them."""
-
-    def get(self, name: str) -> Any:
-        parts = name.split(".")  # asked first as a whole, then without a last ".VARIABLE"
-        if len(parts) != 3 or parts[:2] != ["xmpp", "encryption"]:
-            return None
-        fragment = parts[2]
-        try:
-            found = importlib.import_module(f"{PACKAGE}.doc_fragments.{fragment}")
-        except ModuleNotFoundError:
-            return None
-        return SimpleNamespace(**vars(found.ModuleDocFragment), ansible_name=name)
-
-
-def merged_doc(module: str) -> dict[str, Any]:
-    doc = yaml.safe_load(importlib.import_module(f"{PACKAGE}.modules.{module}").DOCUMENTATION)
-    path = str(REPO / "plugins" / "modules" / f"{module}.py")
-    add_fragments(doc, path, fragment_loader=Fragments(), is_module=True)
-    return doc
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -55,3 +29,9 @@ def test_the_probe_options_come_from_one_fragment(module):
     for name in ("timeout", "connect_timeout", "ca_path", "checks", "pipelining"):
         assert options[name] == merged_doc("tls_info")["options"][name]
     assert "max_connections" in options  # its own meaning and default in each module
+
+
+def test_the_dns_lookup_options_come_from_one_fragment():
+    dns_info, tlsa_info = merged_doc("dns_info")["options"], merged_doc("tlsa_info")["options"]
+    for name in ("nameservers", "port", "trust_anchor", "timeout"):
+        assert dns_info[name] == tlsa_info[name]

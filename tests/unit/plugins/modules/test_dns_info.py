@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from ansible_collections.xmpp.encryption.plugins.modules import dns_info
+from ansible_collections.xmpp.encryption.tests.unit.support.docs import merged_doc
 from ansible_collections.xmpp.encryption.tests.unit.support.fakes.dns import Lab
 from ansible_collections.xmpp.encryption.tests.unit.support.modules import run_module
 
@@ -49,7 +50,7 @@ def test_module_matches_tlsa_and_fails_cleanly(lab: Lab, tmp_path: Path) -> None
 
 
 def test_documentation_matches_the_argument_spec() -> None:
-    doc = yaml.safe_load(dns_info.DOCUMENTATION)
+    doc = merged_doc("dns_info")  # the lookup options come from the xmpp.encryption.dns fragment
     yaml.safe_load(dns_info.EXAMPLES)
     ret = yaml.safe_load(dns_info.RETURN)
     assert set(doc["options"]) == {
